@@ -1,0 +1,14 @@
+"""pretrainlab: a read-first NumPy lab for unsupervised pretraining of neural networks.
+
+Start with ``rbm.py`` (restricted Boltzmann machines and contrastive divergence) and ``train.py`` (the one
+training loop). Importing the package is cheap: no JIT compilation, no data loading, no plotting backend.
+"""
+from .rbm import BernoulliRBM, ContrastiveDivergence
+from .train import SGD, EarlyStopping, History, Trainer, TrainingDiverged, load_model, save_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BernoulliRBM", "ContrastiveDivergence",
+    "SGD", "EarlyStopping", "History", "Trainer", "TrainingDiverged", "load_model", "save_model",
+]

@@ -1,0 +1,261 @@
+"""Restricted Boltzmann machines and their training by contrastive divergence.
+
+A Bernoulli–Bernoulli RBM has binary visible units v ∈ {0,1}^n_visible, binary hidden units
+h ∈ {0,1}^n_hidden, and the energy (Hinton 2010, "A Practical Guide to Training RBMs", eq. 1)
+
+    E(v, h) = −vᵀWh − b_visᵀv − b_hidᵀh,        p(v, h) = e^{−E(v,h)} / Z.
+
+With no connections inside a layer the conditionals factorise (eqs. 7–8):
+
+    p(h_j = 1 | v) = σ(b_hid_j + (vW)_j),       p(v_i = 1 | h) = σ(b_vis_i + (Wh)_i),
+
+and summing out h gives the free energy F(v) = −log Σ_h e^{−E(v,h)}, with p(v) = e^{−F(v)} / Z.
+
+The gradient of the mean log-likelihood over data is a difference of two correlations,
+
+    ∂ log p(v) / ∂W = ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model,
+
+and contrastive divergence (Hinton 2002) estimates the model term by a k-step Gibbs chain started
+at the data (CD-k) or at persistent "fantasy particles" carried between updates (PCD, Tieleman 2008).
+
+Arrays are row-major batches: v is (n_samples, n_visible), h is (n_samples, n_hidden);
+``ph`` denotes probabilities p(h = 1 | v), ``h`` sampled states.
+"""
+import numpy as np
+
+from .layers import bernoulli_sample, sigmoid, softplus
+from .validation import as_generator, check_array, check_positive_int
+
+
+class BernoulliRBM:
+    """Bernoulli–Bernoulli RBM with weights ``W`` (n_visible, n_hidden), biases ``b_vis``, ``b_hid``.
+
+    Parameters
+    ----------
+    n_visible, n_hidden : int
+    rng : numpy.random.Generator or int seed
+        Used for the initial weights and every sampling call.
+    init_scale : float
+        W ~ N(0, init_scale²) (0.01 as recommended by Hinton 2010, §8); biases start at 0.
+    dtype : float32 (fast) or float64 (exact checks).
+    """
+
+    #: the keys of ``params``, in the order a student meets them in the energy
+    param_names = ("W", "b_vis", "b_hid")
+
+    def __init__(self, n_visible, n_hidden, rng=None, init_scale=0.01, dtype=np.float32):
+        self.n_visible = check_positive_int(n_visible, "n_visible")
+        self.n_hidden = check_positive_int(n_hidden, "n_hidden")
+        self.rng = as_generator(rng)
+        self.dtype = np.dtype(dtype)
+        self.params = {
+            "W": (init_scale * self.rng.standard_normal((self.n_visible, self.n_hidden))).astype(self.dtype),
+            "b_vis": np.zeros(self.n_visible, dtype=self.dtype),
+            "b_hid": np.zeros(self.n_hidden, dtype=self.dtype),
+        }
+
+    # The arrays live in ``params`` (which the trainer updates in place); these names are views on them.
+    @property
+    def W(self):
+        return self.params["W"]
+
+    @property
+    def b_vis(self):
+        return self.params["b_vis"]
+
+    @property
+    def b_hid(self):
+        return self.params["b_hid"]
+
+    def config(self):
+        """Constructor arguments that rebuild this model's shape (used by checkpoints)."""
+        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "dtype": self.dtype.name}
+
+    def astype(self, dtype):
+        """Convert every parameter to ``dtype`` in place (e.g. float64 for exact checks); returns self."""
+        self.dtype = np.dtype(dtype)
+        for name, value in self.params.items():
+            self.params[name] = value.astype(self.dtype)
+        return self
+
+    # ------------------------------------------------------------------ input checks
+    def check_v(self, v, name="v"):
+        """v must be (n_samples, n_visible) with values in [0, 1] (binary states or probabilities)."""
+        return check_array(v, name, n_cols=self.n_visible, low=0.0, high=1.0, dtype=self.dtype)
+
+    def check_h(self, h, name="h"):
+        return check_array(h, name, n_cols=self.n_hidden, low=0.0, high=1.0, dtype=self.dtype)
+
+    def init_visible_bias(self, v, eps=1e-3):
+        """b_vis_i = log(p_i / (1 − p_i)) with p_i the fraction of data where v_i is on (Hinton 2010, §8).
+
+        Starting the visible biases at the data's log-odds means the hiddens need not learn the pixel
+        means; p is clipped to [eps, 1 − eps] so always-off pixels get a large negative, finite bias.
+        """
+        p = np.clip(self.check_v(v).mean(axis=0), eps, 1 - eps)
+        self.params["b_vis"][...] = np.log(p / (1 - p))
+        return self
+
+    # ------------------------------------------------------------------ energies
+    def energy(self, v, h):
+        """E(v, h) = −vᵀWh − b_visᵀv − b_hidᵀh  (Hinton 2010, eq. 1).  Returns (n_samples,)."""
+        v, h = self.check_v(v), self.check_h(h)
+        return -np.einsum("ni,ij,nj->n", v, self.W, h) - v @ self.b_vis - h @ self.b_hid
+
+    def free_energy(self, v):
+        """F(v) = −b_vis·v − Σ_j softplus(b_hid_j + (vW)_j)   (Hinton 2010, eq. 3 summed over h).
+
+        v : (n_samples, n_visible) array in [0, 1].  Returns (n_samples,) array.
+        """
+        v = self.check_v(v)
+        return -(v @ self.b_vis) - softplus(v @ self.W + self.b_hid).sum(axis=1)
+
+    # ------------------------------------------------------------------ conditionals (propup / propdown)
+    def mean_hiddens(self, v):
+        """p(h_j = 1 | v) = σ(b_hid_j + (vW)_j)  (Hinton 2010, eq. 7).  v (n, n_visible) → (n, n_hidden)."""
+        return sigmoid(v @ self.W + self.b_hid)
+
+    def mean_visibles(self, h):
+        """p(v_i = 1 | h) = σ(b_vis_i + (Wh)_i)  (Hinton 2010, eq. 8).  h (n, n_hidden) → (n, n_visible)."""
+        return sigmoid(h @ self.W.T + self.b_vis)
+
+    def sample_h_given_v(self, v):
+        """Return ``(ph, h)``: the probabilities p(h = 1 | v) and one binary sample of them."""
+        ph = self.mean_hiddens(v)
+        return ph, bernoulli_sample(ph, self.rng)
+
+    def sample_v_given_h(self, h):
+        """Return ``(pv, v)``: the probabilities p(v = 1 | h) and one binary sample of them."""
+        pv = self.mean_visibles(h)
+        return pv, bernoulli_sample(pv, self.rng)
+
+    def gibbs_vhv(self, v, k=1, h=None):
+        """Run k steps of block Gibbs sampling v → h → v'.  Returns ``(v_k, ph_k)``.
+
+        ``ph_k`` = p(h | v_k) is returned too because the CD update uses it (using the probability
+        rather than a sample of h_k lowers the variance of the estimate, Hinton 2010 §3.3).
+        ``h``, if given, is a hidden sample already drawn from p(h | v), used as the first step's h.
+        """
+        k = check_positive_int(k, "k")
+        if h is None:
+            _, h = self.sample_h_given_v(v)
+        for _ in range(k):
+            _, v = self.sample_v_given_h(h)
+            ph, h = self.sample_h_given_v(v)
+        return v, ph
+
+    def sample(self, n_samples, n_steps=1000, v0=None):
+        """Draw ``n_samples`` approximate samples from the model by a long Gibbs chain.
+
+        Starts at ``v0`` (e.g. test images) or at uniform random binary states; returns the visible
+        *probabilities* of the final step, which are smoother to look at than binary states.
+        """
+        if v0 is None:
+            v = bernoulli_sample(np.full((n_samples, self.n_visible), 0.5, self.dtype), self.rng)
+        else:
+            v = self.check_v(v0, "v0")
+        _, ph = self.gibbs_vhv(v, n_steps)
+        return self.mean_visibles(bernoulli_sample(ph, self.rng))
+
+    def transform(self, v):
+        """Hidden probabilities p(h = 1 | v): the features an RBM hands to the next layer or a classifier."""
+        return self.mean_hiddens(self.check_v(v))
+
+    # ------------------------------------------------------------------ monitors
+    def reconstruction_error(self, v):
+        """Mean over samples of ‖v − p(v | h)‖² with h sampled from p(h | v): a cheap, rough monitor.
+
+        It is *not* the objective CD optimises (Hinton 2010, §5): use the likelihood module to judge a model.
+        """
+        v = self.check_v(v)
+        _, h = self.sample_h_given_v(v)
+        return float(((v - self.mean_visibles(h)) ** 2).sum(axis=1).mean())
+
+    def free_energy_gap(self, v_train, v_valid):
+        """mean F(v_valid) − mean F(v_train) (Hinton 2010, §6): grows when the model overfits the training set.
+
+        Z cancels in the difference, so the gap is exact though F itself is only known up to log Z.
+        Compare equal-sized samples of the two sets.
+        """
+        return float(self.free_energy(v_valid).mean() - self.free_energy(v_train).mean())
+
+    def pseudo_likelihood(self, v):
+        """Stochastic pseudo-log-likelihood per sample, n_visible · log σ(F(ṽ) − F(v)).
+
+        For each sample one visible unit i, chosen at random, is flipped to give ṽ; then
+        log p(v_i | v_{−i}) = log σ(F(ṽ) − F(v)), and n_visible times the average over i estimates the
+        pseudo-log-likelihood Σ_i log p(v_i | v_{−i}) (Besag 1975; the estimator of the Theano
+        tutorial's ``get_pseudo_likelihood_cost``). Meant for binary v.
+        """
+        v = self.check_v(v)
+        i = self.rng.integers(0, self.n_visible, size=len(v))
+        v_flip = v.copy()
+        rows = np.arange(len(v))
+        v_flip[rows, i] = 1 - v_flip[rows, i]
+        # log σ(x) = −softplus(−x)
+        return float(-(self.n_visible * softplus(self.free_energy(v) - self.free_energy(v_flip))).mean())
+
+
+class ContrastiveDivergence:
+    """Gradient estimator for an RBM by CD-k or persistent CD: ``(v, y=None) → (recon_error, grads)``.
+
+    The returned ``grads`` estimate the gradient of the *negative* mean log-likelihood (so an optimiser
+    can descend them like any loss gradient):
+
+        grads["W"]     = −(⟨v hᵀ⟩_data − ⟨v hᵀ⟩_recon)       = −(v₀ᵀ ph₀ − v_kᵀ ph_k) / B
+        grads["b_vis"] = −(⟨v⟩_data − ⟨v⟩_recon)
+        grads["b_hid"] = −(⟨ph⟩_data − ⟨ph⟩_recon)
+
+    where v₀ is the data batch, ph₀ = p(h | v₀), and v_k, ph_k come from k Gibbs steps started at v₀
+    (CD-k, Hinton 2002) or at the persistent fantasy particles (PCD, Tieleman 2008), which are then kept
+    for the next call. An optional sparsity target ρ adds ``sparsity_cost`` times the derivative of the
+    cross-entropy between ρ and the mean hidden probability q with respect to each hidden unit's total
+    input, (q − ρ), to b_hid and (through the inputs) to W (Hinton 2010, §11).
+
+    Parameters
+    ----------
+    rbm : BernoulliRBM (or any model with the same conditionals)
+    k : int, number of Gibbs steps.
+    persistent : bool, PCD instead of CD.
+    n_chains : int, number of fantasy particles for PCD (default: the first batch's size).
+    sparsity_target, sparsity_cost : float, optional sparsity penalty (off when cost is 0).
+    """
+
+    def __init__(self, rbm, k=1, persistent=False, n_chains=None, sparsity_target=0.1, sparsity_cost=0.0):
+        self.rbm = rbm
+        self.k = check_positive_int(k, "k")
+        self.persistent = bool(persistent)
+        self.n_chains = None if n_chains is None else check_positive_int(n_chains, "n_chains")
+        if not 0.0 < sparsity_target < 1.0:
+            raise ValueError(f"sparsity_target must be in (0, 1), got {sparsity_target}")
+        self.sparsity_target = sparsity_target
+        self.sparsity_cost = float(sparsity_cost)
+        self.chains = None  # the fantasy particles' visible states (PCD only)
+
+    def __call__(self, v, y=None):
+        rbm = self.rbm
+        v0 = rbm.check_v(v)
+        ph0, h0 = rbm.sample_h_given_v(v0)
+        if self.persistent:
+            if self.chains is None:
+                n = self.n_chains or len(v0)
+                self.chains = bernoulli_sample(np.full((n, rbm.n_visible), 0.5, rbm.dtype), rbm.rng)
+            vk, phk = rbm.gibbs_vhv(self.chains, self.k)
+            self.chains = vk
+        else:
+            # CD-k restarts at the data: h0, sampled above, is the chain's first hidden state.
+            vk, phk = rbm.gibbs_vhv(v0, self.k, h=h0)
+        n0, nk = len(v0), len(vk)
+        grads = {
+            "W": (vk.T @ phk) / nk - (v0.T @ ph0) / n0,
+            "b_vis": vk.mean(axis=0) - v0.mean(axis=0),
+            "b_hid": phk.mean(axis=0) - ph0.mean(axis=0),
+        }
+        if self.sparsity_cost:
+            dq = self.sparsity_cost * (ph0.mean(axis=0) - self.sparsity_target)
+            grads["b_hid"] += dq
+            grads["W"] += np.outer(v0.mean(axis=0), dq)
+        # The monitor: squared error between the data and its one-step mean-field reconstruction.
+        recon = rbm.mean_visibles(h0)
+        recon_error = float(((v0 - recon) ** 2).sum(axis=1).mean())
+        return recon_error, grads
