@@ -1,0 +1,19 @@
+"""The studies the lab reproduces, one module each, run by ``pretrainlab experiment NAME``.
+
+Each module has ``run(mode, out, seed=0, verbose=True) -> dict`` (mode "quick", "default" or "full") that
+writes ``results.json`` and its figures into ``out`` and returns the results. Modules are imported only when
+their experiment runs, so the registry below names them as "module:function" strings.
+"""
+import importlib
+
+EXPERIMENTS = {
+    "demo": "pretrainlab.experiments.demo:run",
+}
+
+
+def get_experiment(name):
+    """Return the ``run`` function registered under ``name``."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"name: unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
+    module_name, _, func = EXPERIMENTS[name].partition(":")
+    return getattr(importlib.import_module(module_name), func)
