@@ -31,4 +31,4 @@ def bernoulli_sample(p, rng):
     gives exactly the same states.
     """
     u = rng.random(p.shape, dtype=p.dtype)
-    return (u < p).astype(p.dtype)
+    return np.less(u, p, out=u)  # the comparison's 0/1 written over the uniforms: no second array

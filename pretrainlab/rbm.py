@@ -23,6 +23,7 @@ Arrays are row-major batches: v is (n_samples, n_visible), h is (n_samples, n_hi
 """
 import numpy as np
 
+from . import kernels
 from .layers import bernoulli_sample, sigmoid, softplus
 from .validation import as_generator, check_array, check_positive_int
 
@@ -113,11 +114,15 @@ class BernoulliRBM:
     # ------------------------------------------------------------------ conditionals (propup / propdown)
     def mean_hiddens(self, v):
         """p(h_j = 1 | v) = σ(b_hid_j + (vW)_j)  (Hinton 2010, eq. 7).  v (n, n_visible) → (n, n_hidden)."""
-        return sigmoid(v @ self.W + self.b_hid)
+        a = v @ self.W
+        a += self.b_hid
+        return sigmoid(a, out=a)  # in place: this runs in every Gibbs step
 
     def mean_visibles(self, h):
         """p(v_i = 1 | h) = σ(b_vis_i + (Wh)_i)  (Hinton 2010, eq. 8).  h (n, n_hidden) → (n, n_visible)."""
-        return sigmoid(h @ self.W.T + self.b_vis)
+        a = h @ self.W.T
+        a += self.b_vis
+        return sigmoid(a, out=a)
 
     def sample_h_given_v(self, v):
         """Return ``(ph, h)``: the probabilities p(h = 1 | v) and one binary sample of them."""
@@ -130,19 +135,24 @@ class BernoulliRBM:
         return pv, bernoulli_sample(pv, self.rng)
 
     def gibbs_vhv(self, v, k=1, h=None):
-        """Run k steps of block Gibbs sampling v → h → v'.  Returns ``(v_k, ph_k)``.
+        """Run k ≥ 0 steps of block Gibbs sampling v → h → v'.  Returns ``(v_k, ph_k)``.
 
         ``ph_k`` = p(h | v_k) is returned too because the CD update uses it (using the probability
-        rather than a sample of h_k lowers the variance of the estimate, Hinton 2010 §3.3).
-        ``h``, if given, is a hidden sample already drawn from p(h | v), used as the first step's h.
+        rather than a sample of h_k lowers the variance of the estimate, Hinton 2010 §3.3); h_k itself
+        is never drawn. ``h``, if given, is a hidden sample already drawn from p(h | v), used as the
+        first step's h. The uniforms are consumed in the order h₀, v₁, h₁, v₂, …, v_k, which the
+        Numba chain (``kernels.gibbs_chain``) follows too.
         """
-        k = check_positive_int(k, "k")
-        if h is None:
-            _, h = self.sample_h_given_v(v)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"k must be an integer, got {type(k).__name__}")
+        if k < 0:
+            raise ValueError(f"k must be ≥ 0, got {k}")
         for _ in range(k):
+            if h is None:
+                _, h = self.sample_h_given_v(v)
             _, v = self.sample_v_given_h(h)
-            ph, h = self.sample_h_given_v(v)
-        return v, ph
+            h = None
+        return v, self.mean_hiddens(v)
 
     def sample(self, n_samples, n_steps=1000, v0=None):
         """Draw ``n_samples`` approximate samples from the model by a long Gibbs chain.
@@ -235,27 +245,74 @@ class ContrastiveDivergence:
     def __call__(self, v, y=None):
         rbm = self.rbm
         v0 = rbm.check_v(v)
-        ph0, h0 = rbm.sample_h_given_v(v0)
-        if self.persistent:
-            if self.chains is None:
-                n = self.n_chains or len(v0)
-                self.chains = bernoulli_sample(np.full((n, rbm.n_visible), 0.5, rbm.dtype), rbm.rng)
-            vk, phk = rbm.gibbs_vhv(self.chains, self.k)
-            self.chains = vk
+        # The kernels hard-code the Bernoulli conditionals: subclasses with other units take the NumPy path.
+        if type(rbm) is BernoulliRBM and kernels.use_kernel(len(v0), kernels.CD_KERNEL_MAX_BATCH):
+            ph0, h0, vk, phk, recon, grads = self._step_kernel(v0)
         else:
-            # CD-k restarts at the data: h0, sampled above, is the chain's first hidden state.
-            vk, phk = rbm.gibbs_vhv(v0, self.k, h=h0)
-        n0, nk = len(v0), len(vk)
-        grads = {
-            "W": (vk.T @ phk) / nk - (v0.T @ ph0) / n0,
-            "b_vis": vk.mean(axis=0) - v0.mean(axis=0),
-            "b_hid": phk.mean(axis=0) - ph0.mean(axis=0),
-        }
+            ph0, h0, vk, phk, recon, grads = self._step_numpy(v0)
+        if self.persistent:
+            self.chains = vk
         if self.sparsity_cost:
             dq = self.sparsity_cost * (ph0.mean(axis=0) - self.sparsity_target)
             grads["b_hid"] += dq
             grads["W"] += np.outer(v0.mean(axis=0), dq)
-        # The monitor: squared error between the data and its one-step mean-field reconstruction.
-        recon = rbm.mean_visibles(h0)
-        recon_error = float(((v0 - recon) ** 2).sum(axis=1).mean())
+        # The monitor: squared error between the data and its one-step mean-field reconstruction p(v | h₀).
+        recon -= v0
+        recon_error = float(np.einsum("ij,ij->", recon, recon)) / len(v0)
         return recon_error, grads
+
+    def _chain_start(self, n_rows):
+        """PCD's fantasy particles, drawn uniformly at random on the first call."""
+        if self.chains is None:
+            n = self.n_chains or n_rows
+            self.chains = bernoulli_sample(np.full((n, self.rbm.n_visible), 0.5, self.rbm.dtype), self.rbm.rng)
+        return self.chains
+
+    def _step_numpy(self, v0):
+        """The reference path: the RBM's own conditionals and Gibbs sampler, BLAS for the products."""
+        rbm = self.rbm
+        ph0, h0 = rbm.sample_h_given_v(v0)
+        recon = rbm.mean_visibles(h0)  # p(v | h₀): the monitor, and CD's first Gibbs step
+        if self.persistent:
+            vk, phk = rbm.gibbs_vhv(self._chain_start(len(v0)), self.k)
+        else:
+            # CD-k restarts at the data: its first step v₀ → h₀ → v₁ is already half done above.
+            vk, phk = rbm.gibbs_vhv(bernoulli_sample(recon, rbm.rng), self.k - 1)
+        # Both correlations in one matrix product: [v_k; v₀]ᵀ [ph_k / n_k; −ph₀ / n₀].
+        n0, nk = len(v0), len(vk)
+        grads = {
+            "W": np.concatenate([vk, v0]).T @ np.concatenate([phk / nk, ph0 / -n0]),
+            "b_vis": vk.mean(axis=0) - v0.mean(axis=0),
+            "b_hid": phk.mean(axis=0) - ph0.mean(axis=0),
+        }
+        return ph0, h0, vk, phk, recon, grads
+
+    def _step_kernel(self, v0):
+        """The same step by the Numba kernels, fed uniforms drawn in the NumPy path's order."""
+        rbm = self.rbm
+        rng, dtype, n_visible, n_hidden = rbm.rng, rbm.dtype, rbm.n_visible, rbm.n_hidden
+        W, b_vis, b_hid = rbm.W, rbm.b_vis, rbm.b_hid
+        v0 = np.ascontiguousarray(v0)
+        ph0, h0 = np.empty((2, len(v0), n_hidden), dtype)
+        kernels.sample_hiddens(v0, W, b_hid, rng.random(ph0.shape, dtype=dtype), ph0, h0)
+        if self.persistent:
+            recon = rbm.mean_visibles(h0)
+            start = self._chain_start(len(v0))
+            h, ph = np.empty((2, len(start), n_hidden), dtype)
+            kernels.sample_hiddens(start, W, b_hid, rng.random(h.shape, dtype=dtype), ph, h)
+        else:
+            h, start = h0.copy(), v0
+        n = len(start)
+        u_v, u_h = np.empty((self.k, n, n_visible), dtype), np.empty((self.k - 1, n, n_hidden), dtype)
+        for s in range(self.k):  # interleaved exactly as the NumPy chain draws them
+            rng.random(dtype=dtype, out=u_v[s])
+            if s < self.k - 1:
+                rng.random(dtype=dtype, out=u_h[s])
+        pv_first, vk = np.empty((2, n, n_visible), dtype)
+        phk = np.empty((n, n_hidden), dtype)
+        kernels.gibbs_chain(h, W, b_vis, b_hid, u_v, u_h, pv_first, vk, phk)
+        if not self.persistent:
+            recon = pv_first
+        grads = {name: np.empty_like(p) for name, p in rbm.params.items()}
+        kernels.cd_gradient(v0, ph0, vk, phk, grads["W"], grads["b_vis"], grads["b_hid"])
+        return ph0, h0, vk, phk, recon, grads

@@ -1,0 +1,225 @@
+"""Numba kernels for the hot loops, and the switch that decides when they run.
+
+Each kernel is a faster path to numbers the NumPy code already computes; the NumPy code stays the
+reference a student reads first, and ``tests/test_kernels.py`` checks every kernel against it:
+
+=====================  ====================================================  ===========================
+kernel                 computes                                              NumPy reference
+=====================  ====================================================  ===========================
+``sample_hiddens``     ph = σ(vW + b_hid), h = [u < ph]                      ``BernoulliRBM.sample_h_given_v``
+``gibbs_chain``        k block-Gibbs steps h → v → h → … → v_k, ph_k          ``BernoulliRBM.gibbs_vhv``
+``cd_gradient``        v_kᵀph_k/n_k − v₀ᵀph₀/n₀ and the bias terms            ``ContrastiveDivergence.__call__``
+=====================  ====================================================  ===========================
+
+Why kernels help. At batch 100 a CD step is a handful of matrix products and NumPy hands them to BLAS,
+which is as fast as the machine allows: the NumPy path is used. At batch 1–20 each NumPy call costs a few
+microseconds of overhead and every intermediate array is written to memory and read back; a kernel does
+the whole step in a few loops over W, skips the zero entries of binary states (most pixels and samples
+are 0), and allocates nothing.
+
+Randomness. A kernel never draws random numbers: the caller draws the uniforms with the model's
+``numpy.random.Generator`` in exactly the order the NumPy path draws them (``rng.random(shape,
+dtype)``, one array per layer and step, see ``layers.bernoulli_sample``) and passes them in. Same seed,
+same samples, whichever path runs.
+
+The switch. ``set_backend("numpy")`` (or ``with backend("numpy"):``, or the environment variable
+``PRETRAINLAB_BACKEND=numpy``) forces the NumPy path everywhere, ``"numba"`` forces the kernels, and
+``"auto"`` (the default) runs a kernel only for the batch sizes where ``pretrainlab bench`` measured it
+faster. Numba itself is imported, and the kernels compiled, on the first call of a kernel, never at
+``import pretrainlab``; the machine code is cached on disk (``cache=True``), so later runs load it
+instead of compiling.
+"""
+import functools
+import math
+import os
+from contextlib import contextmanager
+
+import numpy as np
+
+BACKENDS = ("auto", "numpy", "numba")
+_backend = os.environ.get("PRETRAINLAB_BACKEND", "auto")
+if _backend not in BACKENDS:
+    raise ValueError(f"PRETRAINLAB_BACKEND must be one of {BACKENDS}, got {_backend!r}")
+
+#: Largest batch for which the CD kernels beat the NumPy path ("auto" backend). Measured with
+#: ``pretrainlab bench`` on 2 cores for a 784×500 RBM; above it the products are BLAS-bound.
+CD_KERNEL_MAX_BATCH = 32
+
+
+def set_backend(name):
+    """Choose where the hot loops run: "auto" (measured choice), "numpy" (always) or "numba" (always)."""
+    global _backend
+    if name not in BACKENDS:
+        raise ValueError(f"name must be one of {BACKENDS}, got {name!r}")
+    _backend = name
+
+
+def get_backend():
+    return _backend
+
+
+@contextmanager
+def backend(name):
+    """``with backend("numpy"): ...`` runs a block on the chosen backend, then restores the previous one."""
+    previous = get_backend()
+    set_backend(name)
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+def use_kernel(n_rows, max_rows):
+    """Whether a batch of ``n_rows`` should go to a kernel that is faster up to ``max_rows`` rows."""
+    return _backend == "numba" or (_backend == "auto" and n_rows <= max_rows)
+
+
+# ---------------------------------------------------------------------------------------------- lazy JIT
+_KERNEL_NAMES = []
+
+
+def kernel(fn):
+    """Mark ``fn`` as a Numba kernel, compiled with ``numba.njit(cache=True)`` when first called.
+
+    Until then the module-level name holds this thin wrapper; the first call of any kernel imports
+    Numba and replaces every kernel's name by its compiled dispatcher (kernels may call each other, and
+    Numba resolves those calls through the module's globals). ``fn.py_func`` is the plain Python loop.
+    fastmath "reassoc"/"contract" lets LLVM vectorise the sums (float32 rounding may differ from BLAS
+    in the last bits, which the tests allow for).
+    """
+    _KERNEL_NAMES.append(fn.__name__)
+
+    @functools.wraps(fn)
+    def first_call(*args):
+        _compile_all()
+        return globals()[fn.__name__](*args)
+
+    first_call.py_func = fn
+    return first_call
+
+
+def _compile_all():
+    import numba
+
+    for name in _KERNEL_NAMES:
+        fn = globals()[name]
+        if not isinstance(fn, numba.core.registry.CPUDispatcher):
+            globals()[name] = numba.njit(cache=True, fastmath={"reassoc", "contract"})(fn.py_func)
+
+
+# ---------------------------------------------------------------------------------------------- RBM
+@kernel
+def _sigmoid(x):
+    # 1 / (1 + e^{-x}): exp overflows to inf for x < -88, giving exactly 0, never NaN.
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@kernel
+def _propup(v, W, b_hid, ph):
+    """ph = σ(vW + b_hid) (Hinton 2010, eq. 7), written into ``ph`` (n, n_hidden).
+
+    Loop order: each row W[i] is read once for the whole batch and added, scaled by v[b, i], to row b
+    of the pre-activation; zero entries of v (most binary pixels and samples) cost nothing.
+    """
+    n, n_visible = v.shape
+    for b in range(n):
+        ph[b, :] = b_hid
+    for i in range(n_visible):
+        for b in range(n):
+            x = v[b, i]
+            if x != 0.0:
+                for j in range(W.shape[1]):
+                    ph[b, j] += x * W[i, j]
+    for b in range(n):
+        for j in range(W.shape[1]):
+            ph[b, j] = _sigmoid(ph[b, j])
+
+
+@kernel
+def _propdown(h, W, b_vis, pv):
+    """pv = σ(hWᵀ + b_vis) (Hinton 2010, eq. 8), written into ``pv`` (n, n_visible): one dot product
+    of the contiguous row W[i] with each h[b], so W is again read once per batch."""
+    n = h.shape[0]
+    n_visible, n_hidden = W.shape
+    for i in range(n_visible):
+        for b in range(n):
+            s = b_vis[i]
+            for j in range(n_hidden):
+                s += W[i, j] * h[b, j]
+            pv[b, i] = _sigmoid(s)
+
+
+@kernel
+def _sample(p, u, out):
+    """out = [u < p]: a Bernoulli sample of p from the given uniforms (``layers.bernoulli_sample``)."""
+    n, m = p.shape
+    for b in range(n):
+        for j in range(m):
+            out[b, j] = 1.0 if u[b, j] < p[b, j] else 0.0
+
+
+@kernel
+def sample_hiddens(v, W, b_hid, u, ph, h):
+    """ph = p(h = 1 | v) = σ(vW + b_hid) and the sample h = [u < ph], into ``ph`` and ``h``.
+
+    v (n, n_visible); W (n_visible, n_hidden); u, ph, h (n, n_hidden).
+    NumPy reference: ``BernoulliRBM.sample_h_given_v`` (its uniforms are ``rng.random(ph.shape)``).
+    """
+    _propup(v, W, b_hid, ph)
+    _sample(ph, u, h)
+
+
+@kernel
+def gibbs_chain(h, W, b_vis, b_hid, u_v, u_h, pv_first, v, ph):
+    """k = len(u_v) block-Gibbs steps from the hidden sample ``h``: h → v₁ → h₁ → … → v_k.
+
+    Step s draws v_s = [u_v[s] < σ(h W ᵀ + b_vis)], then ph_s = σ(v_s W + b_hid), and, except after the
+    last step, h_s = [u_h[s] < ph_s]. On return ``v`` holds v_k, ``ph`` holds ph_k = p(h | v_k) and
+    ``pv_first`` the first step's p(v | h) (the mean-field reconstruction CD reports). ``h`` is
+    overwritten by the intermediate hidden samples.
+
+    h, ph, u_h[s] (n, n_hidden); v, pv_first, u_v[s] (n, n_visible); len(u_h) = len(u_v) − 1.
+    NumPy reference: ``BernoulliRBM.gibbs_vhv`` (uniform order h₀, v₁, h₁, …, v_k).
+    """
+    k = u_v.shape[0]
+    for s in range(k):
+        _propdown(h, W, b_vis, pv_first if s == 0 else v)
+        _sample(pv_first if s == 0 else v, u_v[s], v)
+        _propup(v, W, b_hid, ph)
+        if s < k - 1:
+            _sample(ph, u_h[s], h)
+
+
+@kernel
+def cd_gradient(v0, ph0, vk, phk, gW, gb_vis, gb_hid):
+    """The CD estimate of −∂ log p / ∂θ (Hinton 2002), written into gW, gb_vis, gb_hid:
+
+        gW = v_kᵀph_k / n_k − v₀ᵀph₀ / n₀,   gb_vis = mean(v_k) − mean(v₀),   gb_hid = mean(ph_k) − mean(ph₀).
+
+    NumPy reference: the gradient in ``ContrastiveDivergence.__call__``.
+    """
+    gW[:, :] = 0.0
+    gb_vis[:] = 0.0
+    gb_hid[:] = 0.0
+    _add_correlations(vk, phk, np.float32(1.0 / vk.shape[0]), gW, gb_vis, gb_hid)
+    _add_correlations(v0, ph0, np.float32(-1.0 / v0.shape[0]), gW, gb_vis, gb_hid)
+
+
+@kernel
+def _add_correlations(v, ph, scale, gW, gb_vis, gb_hid):
+    """gW += scale · vᵀph, gb_vis += scale · Σ_b v_b, gb_hid += scale · Σ_b ph_b.
+
+    Each row gW[i] is updated for the whole batch while it sits in cache; zero entries of v are skipped.
+    """
+    n, n_visible = v.shape
+    for b in range(n):
+        for j in range(ph.shape[1]):
+            gb_hid[j] += scale * ph[b, j]
+    for i in range(n_visible):
+        for b in range(n):
+            x = v[b, i]
+            if x != 0.0:
+                gb_vis[i] += scale * x
+                c = scale * x
+                for j in range(ph.shape[1]):
+                    gW[i, j] += c * ph[b, j]
