@@ -53,6 +53,12 @@ def cmd_experiment(args):
     return _run_experiment(args.name, args)
 
 
+def cmd_bench(args):
+    from .bench import main
+
+    return main(quick=args.quick, as_json=args.json)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="pretrainlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +71,11 @@ def build_parser():
     p.add_argument("name", help="experiment name, e.g. demo")
     _add_mode_flags(p)
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("bench", help="time the hot loops against the matrix-product limit and plain NumPy")
+    p.add_argument("--quick", action="store_true", help="small sizes: proves the harness in seconds")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by workload")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

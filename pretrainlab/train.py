@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import kernels
 from .data import minibatches
 from .validation import as_generator, check_positive_int
 
@@ -51,14 +52,25 @@ class SGD:
         self.velocity = {name: np.zeros_like(p) for name, p in params.items()}
 
     def step(self, grads):
-        """Apply one update in place from ``grads`` (a dict with the keys of ``params``)."""
+        """Apply one update in place from ``grads`` (a dict with the keys of ``params``).
+
+        The update is memory-bound, so where ``kernels.sgd_step`` can run (contiguous arrays of one
+        dtype) it does the same arithmetic in one pass; ``kernels.set_backend("numpy")`` keeps this loop.
+        """
         for name, p in self.params.items():
             g = grads[name]
-            if self.weight_decay and p.ndim >= 2:
-                g = g + self.weight_decay * p
             v = self.velocity[name]
+            lr = self.lr * self.lr_scale.get(name, 1.0)
+            decay = self.weight_decay if p.ndim >= 2 else 0.0
+            if (kernels.use_kernel() and p.dtype == g.dtype == v.dtype
+                    and p.flags.c_contiguous and g.flags.c_contiguous and v.flags.c_contiguous):
+                t = p.dtype.type
+                kernels.sgd_step(p.reshape(-1), v.reshape(-1), g.reshape(-1), t(lr), t(self.momentum), t(decay))
+                continue
+            if decay:
+                g = g + decay * p
             v *= self.momentum
-            v -= (self.lr * self.lr_scale.get(name, 1.0)) * g
+            v -= lr * g
             p += v
 
     def state(self):
