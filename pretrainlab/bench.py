@@ -112,9 +112,32 @@ def cd1_b10_vs_numpy(quick):
     return _result(ours_s, ref_s, "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path")
 
 
+def online_ae_vs_numpy(quick):
+    """Online SGD (batch 1) of study 4's tied ReLU autoencoder 784→32 on standardised MNIST:
+    ``kernels.online_ae_sgd`` (the kernel) against its straightforward NumPy steps (``online_ae_grads``)."""
+    x = _mnist(2_000 if quick else 20_000)
+    x = (x - x.mean()) / x.std()
+    n_visible, n_hidden = x.shape[1], 32
+    W0 = np.random.default_rng(0).standard_normal((n_visible, n_hidden)).astype(np.float32)
+    lr = 0.5 / n_visible  # study 4's lr/D scaling; stable for this data
+
+    def steps(backend):
+        def run():
+            W, b = W0.copy(), np.zeros(n_hidden, np.float32)
+            with kernels.backend(backend):
+                losses = kernels.online_ae_sgd(x, W, W, b, lr, lr, lr, activation="relu")
+            if not np.all(np.isfinite(losses)):
+                raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
+        return run
+
+    ours_s, ref_s = _compare(steps("auto"), steps("numpy"), 2 if quick else 3)
+    return _result(ours_s, ref_s, "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy")
+
+
 WORKLOADS = {
     "cd1_b100_vs_gemm": cd1_b100_vs_gemm,
     "cd1_b10_vs_numpy": cd1_b10_vs_numpy,
+    "online_ae_vs_numpy": online_ae_vs_numpy,
 }
 
 

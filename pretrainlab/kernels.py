@@ -10,6 +10,8 @@ kernel                 computes                                              Num
 ``gibbs_chain``        k block-Gibbs steps h → v → h → … → v_k, ph_k          ``BernoulliRBM.gibbs_vhv``
 ``cd_gradient``        v_kᵀph_k/n_k − v₀ᵀph₀/n₀ and the bias terms            ``ContrastiveDivergence.__call__``
 ``sgd_step``           u ← μu − η(g + λθ), θ ← θ + u, in one pass             ``train.SGD.step``
+``_online_ae_kernel``  online SGD of study 4's autoencoder (tied/untied,       ``online_ae_grads``
+                       ReLU/erf/linear, optionally truncated), batch 1
 =====================  ====================================================  ===========================
 
 Why kernels help. At batch 100 a CD step is a handful of matrix products and NumPy hands them to BLAS,
@@ -240,3 +242,156 @@ def _add_correlations(v, ph, scale, gW, gb_vis, gb_hid):
                 c = scale * x
                 for j in range(ph.shape[1]):
                     gW[i, j] += c * ph[b, j]
+
+
+# ---------------------------------------------------------------------------------------------- study 4
+# Online SGD (batch 1) of the shallow autoencoder of Refinetti & Goldt (ICML 2022):
+#
+#     λ = (xW + b)/√D,   h = g(λ),   x̂ = V h,   L = ‖x̂ − x‖² / (2D),
+#
+# W, V (D, K); tied when V is W (the very same array). g is "linear", "relu" or "erf" (their sigmoidal unit
+# g(u) = erf(u/√2)). With e = x̂ − x the gradients are
+#
+#     ∂L/∂V[:, k] = e h_k / D,    ∂L/∂h_k = V[:, k]·e / D,    ∂L/∂λ = ∂L/∂h ⊙ g'(λ),
+#     ∂L/∂W = x ⊗ ∂L/∂λ / √D,     ∂L/∂b = ∂L/∂λ / √D.
+#
+# The *truncated* variant (Sanger 1989's generalised Hebbian rule in the linear case) replaces the K×K Gram
+# matrices in these gradients by their lower triangles: unit k sees only the partial reconstruction error
+# e⁽ᵏ⁾ = Σ_{a≤k} h_a V[:, a] − x of the units before it and itself, so unit k learns principal component k
+# itself rather than a rotation of the leading subspace. The step is
+# W ← W − lr_W ∂L/∂W, V ← V − lr_V ∂L/∂V, b ← b − lr_b ∂L/∂b (study 4 uses lr_W = η/D); tied, both
+# gradients land on the one array (lr_V = 0 keeps only the encoder path, the "detached" variant).
+AE_ACTIVATIONS = ("linear", "relu", "erf")
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _check_activation(activation):
+    if activation not in AE_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {AE_ACTIVATIONS}, got {activation!r}")
+    return AE_ACTIVATIONS.index(activation)
+
+
+def online_ae_grads(x, W, V, b, activation="relu", truncated=False):
+    """Loss and gradients of the study-4 autoencoder for one sample x (D,): ``(L, {"W", "V", "b"})``.
+
+    The NumPy reference of ``online_ae_sgd``; for a tied model (V is W) the gradient of W is
+    ``grads["W"] + grads["V"]``.
+    """
+    _check_activation(activation)
+    D = len(x)
+    sqrt_d = math.sqrt(D)  # Python floats keep float32 arrays float32
+    lam = (x @ W + b) / sqrt_d
+    if activation == "linear":
+        h, dh = lam, np.ones_like(lam)
+    elif activation == "relu":
+        h, dh = np.maximum(lam, 0), (lam > 0).astype(lam.dtype)
+    else:
+        h = _erf(lam / math.sqrt(2)).astype(lam.dtype)
+        dh = math.sqrt(2 / math.pi) * np.exp(-lam ** 2 / 2)
+    if truncated:
+        x_hat_partial = np.cumsum(V * h, axis=1)  # column k: Σ_{a≤k} h_a V[:, a]
+        error = x_hat_partial[:, -1] - x
+        E = x_hat_partial - x[:, None]  # column k: e⁽ᵏ⁾
+        dlam = (V * E).sum(axis=0) / D * dh
+        dV = E * h / D
+    else:
+        error = V @ h - x
+        dlam = (error @ V) / D * dh
+        dV = np.outer(error, h) / D
+    grads = {"W": np.outer(x, dlam) / sqrt_d, "V": dV, "b": dlam / sqrt_d}
+    return float(error @ error) / (2 * D), grads
+
+
+def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=False):
+    """Online SGD over the rows of X (n, D), one step per row, updating W, V, b in place.
+
+    Returns the loss before each step, (n,). Runs ``_online_ae_kernel`` unless the backend is "numpy",
+    in which case each step is ``online_ae_grads`` followed by the three NumPy updates.
+    """
+    act = _check_activation(activation)
+    losses = np.empty(len(X), X.dtype)
+    if use_kernel():
+        t = W.dtype.type
+        _online_ae_kernel(X, W, V, b, t(lr_W), t(lr_V), t(lr_b), act, bool(truncated), V is W, losses)
+        return losses
+    for n, x in enumerate(X):
+        losses[n], g = online_ae_grads(x, W, V, b, activation, truncated)
+        W -= lr_W * g["W"]
+        V -= lr_V * g["V"]  # tied (V is W): both gradients reach the shared array
+        b -= lr_b * g["b"]
+    return losses
+
+
+@kernel
+def _online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses):
+    """The loop of ``online_ae_sgd``: two passes over the weights per sample.
+
+    Pass 1 computes each row's reconstruction error (E[i] = e_i, or e⁽ᵏ⁾_i for every k when truncated)
+    and accumulates ∂L/∂h; pass 2 updates row i of W and V and at once adds row i's share of the *next*
+    sample's λ, so the rows are read while they are in cache. Scalars are hoisted out of the inner loops
+    over k so that LLVM vectorises them; ``tied`` (V is W) merges the two updates of the shared row.
+    """
+    n, D = X.shape
+    K = W.shape[1]
+    sqrt_d, inv_d = np.float32(math.sqrt(D)), np.float32(1.0 / D)
+    lam, h, dh, dlam = np.zeros(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype)
+    E = np.empty((D, K if truncated else 1), W.dtype)
+    for i in range(D):  # λ of the first sample (later ones come out of pass 2): Σ_i x_i W[i]
+        xi = X[0, i]
+        for k in range(K):
+            lam[k] += xi * W[i, k]
+    for t in range(n):
+        x = X[t]
+        for k in range(K):
+            u = (lam[k] + b[k]) / sqrt_d
+            if act == 0:
+                h[k], dh[k] = u, 1.0
+            elif act == 1:
+                h[k], dh[k] = max(u, 0.0), 1.0 if u > 0.0 else 0.0
+            else:
+                h[k], dh[k] = math.erf(u / math.sqrt(2.0)), math.sqrt(2.0 / math.pi) * math.exp(-0.5 * u * u)
+            dlam[k] = 0.0
+        loss = 0.0
+        for i in range(D):  # pass 1: e and D·∂L/∂h_k = Σ_i V[i, k] e_i (or e⁽ᵏ⁾_i)
+            r = -x[i]
+            if truncated:
+                for k in range(K):
+                    r += V[i, k] * h[k]
+                    E[i, k] = r
+                for k in range(K):
+                    dlam[k] += V[i, k] * E[i, k]
+            else:
+                for k in range(K):
+                    r += V[i, k] * h[k]
+                E[i, 0] = r
+                for k in range(K):
+                    dlam[k] += V[i, k] * r
+            loss += r * r
+        losses[t] = loss / (2 * D)
+        for k in range(K):
+            dlam[k] = dlam[k] * inv_d * dh[k] / sqrt_d  # now ∂L/∂λ / √D = ∂L/∂b
+            lam[k] = 0.0
+        x_next = X[min(t + 1, n - 1)]
+        c = lr_V * inv_d
+        for i in range(D):  # pass 2: W[i] −= lr_W x_i ∂L/∂λ/√D, V[i] −= lr_V e_i h / D; next λ
+            a = lr_W * x[i]
+            if truncated:
+                for k in range(K):
+                    W[i, k] -= a * dlam[k]
+                for k in range(K):
+                    V[i, k] -= c * E[i, k] * h[k]
+            elif tied:
+                ce = c * E[i, 0]
+                for k in range(K):
+                    W[i, k] -= a * dlam[k] + ce * h[k]
+            else:
+                ce = c * E[i, 0]
+                for k in range(K):
+                    W[i, k] -= a * dlam[k]
+                for k in range(K):
+                    V[i, k] -= ce * h[k]
+            xi = x_next[i]
+            for k in range(K):
+                lam[k] += xi * W[i, k]
+        for k in range(K):
+            b[k] -= lr_b * dlam[k]

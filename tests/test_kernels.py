@@ -135,3 +135,66 @@ def test_kernels_are_compiled_lazily():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "True"]
+
+
+# ---------------------------------------------------------------------------------------------- study 4
+def ae_problem(n_hidden, dtype, seed=0, n_visible=9):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n_visible).astype(dtype)
+    W, V = rng.standard_normal((2, n_visible, n_hidden)).astype(dtype)
+    b = (0.3 * rng.standard_normal(n_hidden)).astype(dtype)
+    return x, W, V, b
+
+
+@pytest.mark.parametrize("activation", kernels.AE_ACTIVATIONS)
+@pytest.mark.parametrize("tied", [False, True])
+def test_online_ae_gradients_match_finite_differences(activation, tied):
+    """The NumPy reference's backward pass against central differences of its own loss (float64)."""
+    x, W, V, b = ae_problem(3, np.float64)
+    V = W if tied else V
+    loss, grads = kernels.online_ae_grads(x, W, V, b, activation)
+    analytic = {"W": grads["W"] + grads["V"] if tied else grads["W"], "b": grads["b"]}
+    if not tied:
+        analytic["V"] = grads["V"]
+    params = {"W": W, "b": b} if tied else {"W": W, "V": V, "b": b}
+    for name, p in params.items():
+        numeric = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + 1e-6
+            up = kernels.online_ae_grads(x, W, W if tied else V, b, activation)[0]
+            p[idx] = old - 1e-6
+            down = kernels.online_ae_grads(x, W, W if tied else V, b, activation)[0]
+            p[idx] = old
+            numeric[idx] = (up - down) / 2e-6
+        rel = np.abs(numeric - analytic[name]).max() / max(np.abs(numeric).max(), 1e-12)
+        assert rel < 1e-6, (name, rel)
+
+
+def test_truncated_equals_full_gradient_for_one_unit():
+    """With K = 1 the lower triangle of the 1×1 Gram matrix is all of it."""
+    x, W, V, b = ae_problem(1, np.float64)
+    full = kernels.online_ae_grads(x, W, V, b, "erf", truncated=False)[1]
+    trunc = kernels.online_ae_grads(x, W, V, b, "erf", truncated=True)[1]
+    for name in full:
+        np.testing.assert_allclose(trunc[name], full[name], rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation", kernels.AE_ACTIVATIONS)
+@pytest.mark.parametrize("tied, truncated, n_hidden", [
+    (False, False, 4), (True, False, 4), (False, True, 4), (True, True, 4), (True, False, 1), (False, True, 1),
+])
+def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidden):
+    n_visible = 23
+    X = np.random.default_rng(3).standard_normal((12, n_visible)).astype(np.float32)
+    _, W0, V0, b0 = ae_problem(n_hidden, np.float32, n_visible=n_visible)
+    out = {}
+    for backend in ("numpy", "numba"):
+        W, V, b = W0.copy(), V0.copy(), b0.copy()
+        V = W if tied else V
+        with kernels.backend(backend):
+            losses = kernels.online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, activation, truncated)
+        out[backend] = losses, W, V, b
+    assert np.ptp(out["numpy"][0]) > 0  # the steps did change the model
+    for ref, got in zip(out["numpy"], out["numba"]):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
