@@ -52,6 +52,55 @@ def _result(ours_s, ref_s, kind, goal, what):
             "goal": f"{'<=' if kind == 'vs_gemm' else '>='} {goal}", "meets_goal": bool(meets), "measures": what}
 
 
+def _torch():
+    """PyTorch if installed (optional, never required): the same workloads are then timed in it too."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    if threads:  # the same number of threads as NumPy's BLAS, for a fair comparison
+        torch.set_num_threads(int(threads))
+    return torch
+
+
+def _with_torch(result, torch_run, repeats):
+    """Add ``torch_s`` and ``torch_ratio`` (PyTorch against the same reference) when PyTorch is installed."""
+    if torch_run is not None:
+        torch_run()  # warm-up
+        result["torch_s"] = _best_time(torch_run, repeats)
+        ref = result["ref_s"]
+        result["torch_ratio"] = result["torch_s"] / ref if result["goal"].startswith("<=") else ref / result["torch_s"]
+    return result
+
+
+def _torch_cd1(batches, n_hidden):
+    """CD-1 with momentum SGD written in PyTorch (CPU, float32) as a user of it would: returns a runner or None."""
+    torch = _torch()
+    if torch is None:
+        return None
+    n_visible = batches[0].shape[1]
+    gen = torch.Generator().manual_seed(0)
+    W = 0.01 * torch.randn(n_visible, n_hidden, generator=gen)
+    b_vis, b_hid = torch.zeros(n_visible), torch.zeros(n_hidden)
+    params = [W, b_vis, b_hid]
+    velocity = [torch.zeros_like(p) for p in params]
+    data = [torch.from_numpy(np.ascontiguousarray(xb)) for xb in batches]
+
+    def run():
+        for v0 in data:
+            ph0 = torch.sigmoid(v0 @ W + b_hid)
+            h0 = torch.bernoulli(ph0, generator=gen)
+            v1 = torch.bernoulli(torch.sigmoid(h0 @ W.T + b_vis), generator=gen)
+            ph1 = torch.sigmoid(v1 @ W + b_hid)
+            n = len(v0)
+            grads = [(v1.T @ ph1 - v0.T @ ph0) / n, (v1 - v0).mean(0), (ph1 - ph0).mean(0)]
+            for p, u, g in zip(params, velocity, grads):
+                u.mul_(0.5).add_(g, alpha=-0.05)
+                p.add_(u)
+    return run
+
+
 def _mnist(n):
     return load_mnist(n_train=n, n_valid=1, n_test=1).x_train
 
@@ -85,8 +134,11 @@ def cd1_b100_vs_gemm(quick):
             np.matmul(v.T, ph, out=gW)
             np.matmul(pv.T, ph, out=gW)
 
-    ours_s, ref_s = _compare(ours, ref, 2 if quick else 3)
-    return _result(ours_s, ref_s, "vs_gemm", 1.15, "CD-1 epoch 784→500, batch 100 ÷ its matrix products")
+    repeats = 2 if quick else 3
+    ours_s, ref_s = _compare(ours, ref, repeats)
+    result = _result(ours_s, ref_s, "vs_gemm", 1.15, "CD-1 epoch 784→500, batch 100 ÷ its matrix products")
+    batches = [x[i:i + batch] for i in range(0, len(x), batch)]
+    return _with_torch(result, _torch_cd1(batches, n_hidden), repeats)
 
 
 def cd1_b10_vs_numpy(quick):
@@ -108,8 +160,10 @@ def cd1_b10_vs_numpy(quick):
                     opt.step(grads)
         return run
 
-    ours_s, ref_s = _compare(steps("auto"), steps("numpy"), 2 if quick else 3)
-    return _result(ours_s, ref_s, "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path")
+    repeats = 2 if quick else 3
+    ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
+    result = _result(ours_s, ref_s, "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path")
+    return _with_torch(result, _torch_cd1(batches, 500), repeats)
 
 
 def online_ae_vs_numpy(quick):
@@ -130,8 +184,33 @@ def online_ae_vs_numpy(quick):
                 raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
         return run
 
-    ours_s, ref_s = _compare(steps("auto"), steps("numpy"), 2 if quick else 3)
-    return _result(ours_s, ref_s, "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy")
+    repeats = 2 if quick else 3
+    ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
+    result = _result(ours_s, ref_s, "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy")
+    return _with_torch(result, _torch_online_ae(x, W0, lr), repeats)
+
+
+def _torch_online_ae(x, W0, lr):
+    """The same online SGD in PyTorch with autograd, one sample per step: returns a runner or None."""
+    torch = _torch()
+    if torch is None:
+        return None
+    data = torch.from_numpy(x)
+    sqrt_d, D = float(np.sqrt(x.shape[1])), x.shape[1]
+
+    def run():
+        W = torch.tensor(W0, requires_grad=True)
+        b = torch.zeros(W0.shape[1], requires_grad=True)
+        for xt in data:
+            h = torch.relu((xt @ W + b) / sqrt_d)
+            loss = ((W @ h - xt) ** 2).sum() / (2 * D)
+            loss.backward()
+            with torch.no_grad():
+                W -= lr * W.grad
+                b -= lr * b.grad
+                W.grad = None
+                b.grad = None
+    return run
 
 
 WORKLOADS = {
@@ -170,8 +249,9 @@ def run(quick=False, names=None, verbose=True):
         results[name] = WORKLOADS[name](quick)
         if verbose:
             r = results[name]
+            torch = f"   PyTorch {r['torch_s']:8.3f} s (ratio {r['torch_ratio']:.2f})" if "torch_s" in r else ""
             print(f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio {r['ratio']:6.2f}"
-                  f"   goal {r['goal']:8s} {'ok' if r['meets_goal'] else 'MISSED'}", flush=True)
+                  f"   goal {r['goal']:8s} {'ok' if r['meets_goal'] else 'MISSED'}{torch}", flush=True)
     return results
 
 
