@@ -12,6 +12,10 @@ Every workload is timed ``repeats`` times, ours and the reference alternating, a
 is kept: on a shared machine the minimum is the least disturbed measurement. Each workload states its
 goal; ``meets_goal`` says whether this run reached it. Wall-clock numbers depend on the machine and its
 load — compare ratios, and quote the machine with them.
+
+Where PyTorch is installed (optional, never required) the full run also times each workload written in
+PyTorch and reports ``torch_s`` and ``torch_ratio`` (against the same reference). ``--quick`` uses small
+sizes and skips PyTorch: it proves the harness, not the speed.
 """
 import json
 import os
@@ -109,7 +113,7 @@ def _mnist(n):
 def cd1_b100_vs_gemm(quick):
     """One CD-1 epoch of a 784→500 RBM at batch 100 (gradient + momentum SGD, shuffled minibatches)
     ÷ the five products of each step alone: v₀W, h₀Wᵀ, v₁W, v₀ᵀph₀, v₁ᵀph₁."""
-    x = _mnist(5_000 if quick else 50_000)
+    x = _mnist(2_000 if quick else 50_000)
     batch, n_hidden = 100, 500
     rbm = BernoulliRBM(x.shape[1], n_hidden, rng=0)
     cd = ContrastiveDivergence(rbm, k=1)
@@ -138,7 +142,7 @@ def cd1_b100_vs_gemm(quick):
     ours_s, ref_s = _compare(ours, ref, repeats)
     result = _result(ours_s, ref_s, "vs_gemm", 1.15, "CD-1 epoch 784→500, batch 100 ÷ its matrix products")
     batches = [x[i:i + batch] for i in range(0, len(x), batch)]
-    return _with_torch(result, _torch_cd1(batches, n_hidden), repeats)
+    return _with_torch(result, None if quick else _torch_cd1(batches, n_hidden), repeats)
 
 
 def cd1_b10_vs_numpy(quick):
@@ -163,13 +167,13 @@ def cd1_b10_vs_numpy(quick):
     repeats = 2 if quick else 3
     ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
     result = _result(ours_s, ref_s, "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path")
-    return _with_torch(result, _torch_cd1(batches, 500), repeats)
+    return _with_torch(result, None if quick else _torch_cd1(batches, 500), repeats)
 
 
 def online_ae_vs_numpy(quick):
     """Online SGD (batch 1) of study 4's tied ReLU autoencoder 784→32 on standardised MNIST:
     ``kernels.online_ae_sgd`` (the kernel) against its straightforward NumPy steps (``online_ae_grads``)."""
-    x = _mnist(2_000 if quick else 20_000)
+    x = _mnist(1_000 if quick else 20_000)
     x = (x - x.mean()) / x.std()
     n_visible, n_hidden = x.shape[1], 32
     W0 = np.random.default_rng(0).standard_normal((n_visible, n_hidden)).astype(np.float32)
@@ -187,7 +191,7 @@ def online_ae_vs_numpy(quick):
     repeats = 2 if quick else 3
     ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
     result = _result(ours_s, ref_s, "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy")
-    return _with_torch(result, _torch_online_ae(x, W0, lr), repeats)
+    return _with_torch(result, None if quick else _torch_online_ae(x, W0, lr), repeats)
 
 
 def _torch_online_ae(x, W0, lr):

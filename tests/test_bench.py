@@ -1,6 +1,7 @@
 """`pretrainlab bench --quick --json` runs every workload and reports the documented structure (never times)."""
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -8,8 +9,11 @@ from pretrainlab.bench import WORKLOADS
 
 
 def test_bench_quick_json_structure():
+    # One BLAS thread: on a shared machine two threads per process can make small products very slow,
+    # and this test checks the output's structure, never the times.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-m", "pretrainlab", "bench", "--quick", "--json"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
     assert set(results) == set(WORKLOADS)
