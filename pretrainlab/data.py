@@ -50,15 +50,14 @@ def _read_npz(path):
             "set PRETRAINLAB_DATA to the folder holding mnist.npz if you moved it."
         )
     try:
-        with np.load(path) as f:
-            missing = [k for k in MNIST_KEYS if k not in f.files]
-            if missing:
-                raise ValueError(f"path: {path} is not an MNIST archive, it lacks {missing}")
-            return {k: f[k] for k in MNIST_KEYS}
-    except ValueError:
-        raise
-    except Exception as err:  # zipfile.BadZipFile, OSError, pickle errors: all mean "unreadable"
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as err:  # zipfile.BadZipFile, OSError, pickled data: all mean "unreadable"
         raise ValueError(f"path: cannot read {path} as an .npz archive ({err})") from err
+    missing = [k for k in MNIST_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"path: {path} is not an MNIST archive, it lacks {missing}")
+    return arrays
 
 
 def load_mnist(path=None, *, binarize=None, threshold=0.5, rng=None, n_train=None, n_valid=None,

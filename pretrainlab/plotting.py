@@ -1,0 +1,87 @@
+"""Figures from arrays and histories: weight filters, samples, learning curves.
+
+Every function returns a ``matplotlib.figure.Figure`` built with the object interface (no pyplot), so
+nothing is shown or kept in global state: tests run headless, notebooks display the returned figure,
+scripts call ``fig.savefig(path)``.
+"""
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def tile_images(images, img_shape=(28, 28), n_cols=None, pad=1, scale_each=True):
+    """Arrange flat images (n, h·w) into one 2-D mosaic array, a grid of ``n_cols`` columns.
+
+    ``scale_each`` rescales every image to [0, 1] on its own (needed for weight filters, whose ranges
+    differ); a border of ``pad`` pixels at the mosaic's maximum separates the tiles.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 2 or images.shape[1] != img_shape[0] * img_shape[1]:
+        raise ValueError(f"images must have shape (n, {img_shape[0] * img_shape[1]}) for img_shape {img_shape}, "
+                         f"got {images.shape}")
+    n = len(images)
+    n_cols = n_cols or int(math.ceil(math.sqrt(n)))
+    n_rows = int(math.ceil(n / n_cols))
+    if scale_each:
+        low = images.min(axis=1, keepdims=True)
+        span = images.max(axis=1, keepdims=True) - low
+        images = (images - low) / np.where(span > 0, span, 1.0)
+    h, w = img_shape
+    mosaic = np.ones((n_rows * (h + pad) + pad, n_cols * (w + pad) + pad)) * (images.max() if n else 1.0)
+    for i, img in enumerate(images):
+        r, c = divmod(i, n_cols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        mosaic[top:top + h, left:left + w] = img.reshape(h, w)
+    return mosaic
+
+
+def _image_figure(mosaic, title, size=6.0):
+    fig = Figure(figsize=(size, size * mosaic.shape[0] / mosaic.shape[1]))
+    ax = fig.add_subplot()
+    ax.imshow(mosaic, cmap="gray", interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_filters(W, img_shape=(28, 28), n_filters=100, title=None):
+    """Show the first ``n_filters`` columns of W (n_visible, n_hidden) as images, one per hidden unit.
+
+    Each filter is the pattern of visible weights a hidden unit responds to; on MNIST, good RBM and
+    autoencoder filters look like pen strokes and blobs.
+    """
+    W = np.asarray(W)
+    filters = W[:, :n_filters].T
+    return _image_figure(tile_images(filters, img_shape), title or f"first {len(filters)} filters")
+
+
+def plot_images(images, img_shape=(28, 28), n_cols=None, title=None):
+    """Show flat images (n, h·w) with values in [0, 1] — data, reconstructions or Gibbs samples — in a grid."""
+    return _image_figure(tile_images(images, img_shape, n_cols=n_cols, scale_each=False), title)
+
+
+def plot_history(history, keys=None, title=None):
+    """Learning curves: one panel per quantity recorded in ``history`` (a History or a dict of lists).
+
+    ``keys`` chooses the quantities (default: all but epoch, lr and time), plotted against the epoch.
+    """
+    records = history.records if hasattr(history, "records") else dict(history)
+    if "epoch" not in records:
+        raise ValueError("history must record 'epoch'")
+    keys = list(keys) if keys is not None else [k for k in records if k not in ("epoch", "lr", "time")]
+    missing = [k for k in keys if k not in records]
+    if missing:
+        raise ValueError(f"keys not in history: {missing}; it holds {sorted(records)}")
+    n = max(len(keys), 1)
+    fig = Figure(figsize=(4.0 * n, 3.2), layout="constrained")
+    for i, key in enumerate(keys):
+        ax = fig.add_subplot(1, n, i + 1)
+        ax.plot(records["epoch"], records[key], marker="o", markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig

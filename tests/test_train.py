@@ -1,0 +1,132 @@
+"""The trainer: optimiser arithmetic, divergence handling, checkpoints and resume, early stopping."""
+import numpy as np
+import pytest
+
+from pretrainlab import SGD, BernoulliRBM, ContrastiveDivergence, EarlyStopping, Trainer, TrainingDiverged
+from pretrainlab import load_model, save_model
+from pretrainlab.data import bars_and_stripes
+from pretrainlab.train import exponential_decay, step_change
+
+
+class Quadratic:
+    """loss = ½‖θ − target‖² per sample: a model whose gradient is known, for testing the loop itself."""
+
+    def __init__(self, dim=3, target=1.0):
+        self.params = {"W": np.zeros((dim, 1)), "b": np.zeros(1)}
+        self.target = target
+
+    def config(self):
+        return {"dim": len(self.params["W"]), "target": self.target}
+
+    def loss_and_grads(self, x, y=None):
+        diff = {k: v - self.target for k, v in self.params.items()}
+        return 0.5 * sum(float((d ** 2).sum()) for d in diff.values()), diff
+
+
+def test_sgd_momentum_and_weight_decay_arithmetic():
+    params = {"W": np.ones((2, 2)), "b": np.ones(2)}
+    opt = SGD(params, lr=0.1, momentum=0.5, weight_decay=0.1)
+    grads = {"W": np.ones((2, 2)), "b": np.ones(2)}
+    opt.step(grads)
+    np.testing.assert_allclose(params["W"], 1 - 0.1 * (1 + 0.1))  # decay on matrices
+    np.testing.assert_allclose(params["b"], 1 - 0.1)              # never on biases
+    opt.step(grads)
+    np.testing.assert_allclose(params["b"], 0.9 - 0.1 - 0.5 * 0.1)
+
+
+def test_trainer_minimises_and_records_history():
+    model = Quadratic()
+    history = Trainer(model, SGD(model.params, lr=0.2), batch_size=4, verbose=False).fit(np.zeros((8, 1)), epochs=10)
+    assert len(history) == 10 and history["loss"][-1] < history["loss"][0]
+    np.testing.assert_allclose(model.params["W"], 1 - 0.8 ** 20)  # 20 steps, each shrinking the error by 1 − lr
+
+
+def test_schedules_set_optimizer_attributes():
+    model = Quadratic()
+    opt = SGD(model.params, lr=0.1)
+    trainer = Trainer(model, opt, batch_size=8, verbose=False,
+                      schedules={"lr": exponential_decay(0.1, 0.5), "momentum": step_change(0.0, 0.9, 2)})
+    history = trainer.fit(np.zeros((8, 1)), epochs=3)
+    assert history["lr"] == pytest.approx([0.1, 0.05, 0.025]) and opt.momentum == 0.9
+    with pytest.raises(ValueError, match="schedules"):
+        Trainer(model, opt, schedules={"nonexistent": lambda e: 1})
+
+
+class Exploding(Quadratic):
+    """Its loss becomes NaN at the 5th call: the trainer must stop and restore the epoch's start."""
+
+    calls = 0
+
+    def loss_and_grads(self, x, y=None):
+        self.calls += 1
+        loss, grads = super().loss_and_grads(x)
+        return (float("nan") if self.calls == 5 else loss), grads
+
+
+def test_divergence_stops_with_message_and_keeps_last_good_parameters(tmp_path):
+    model = Exploding()
+    trainer = Trainer(model, SGD(model.params, lr=0.1), batch_size=1, checkpoint=tmp_path / "ck.npz", verbose=False)
+    with pytest.raises(TrainingDiverged, match="diverged in epoch 3"):
+        trainer.fit(np.zeros((2, 1)), epochs=5)  # 2 steps per epoch: the 5th call is in epoch 3
+    after_two_epochs = load_model(tmp_path / "ck.npz").params
+    for k in model.params:
+        assert np.all(np.isfinite(model.params[k]))
+        np.testing.assert_array_equal(model.params[k], after_two_epochs[k])
+
+
+def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path):
+    data = bars_and_stripes(3)
+
+    def make(seed=0):
+        rbm = BernoulliRBM(9, 4, rng=seed)
+        trainer = Trainer(rbm, SGD(rbm.params, lr=0.1, momentum=0.5), step=ContrastiveDivergence(rbm, k=1),
+                          batch_size=5, rng=seed, checkpoint=tmp_path / f"run{seed}.npz", verbose=False)
+        return rbm, trainer
+
+    rbm_a, trainer_a = make()
+    trainer_a.fit(data, epochs=6)
+    rbm_b, trainer_b = make()
+    trainer_b.checkpoint = tmp_path / "interrupted.npz"
+    trainer_b.fit(data, epochs=3)
+    rbm_c, trainer_c = make(seed=0)  # a fresh process would rebuild the objects, then resume
+    trainer_c.checkpoint = tmp_path / "interrupted.npz"
+    history = trainer_c.fit(data, epochs=6, resume=True)
+    assert len(history) == 6
+    np.testing.assert_array_equal(rbm_c.W, rbm_a.W)
+
+
+def test_save_and_load_model_round_trip(tmp_path):
+    rbm = BernoulliRBM(5, 3, rng=1)
+    save_model(rbm, tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert type(loaded) is BernoulliRBM and loaded.W.dtype == rbm.W.dtype
+    for k in rbm.params:
+        np.testing.assert_array_equal(loaded.params[k], rbm.params[k])
+
+
+def test_unreadable_checkpoint_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not a zip file")
+    with pytest.raises(ValueError, match="cannot read checkpoint"):
+        load_model(bad)
+    with pytest.raises(ValueError, match="no checkpoint"):
+        load_model(tmp_path / "missing.npz")
+
+
+def test_early_stopping_restores_best_parameters():
+    model = Quadratic()
+    values = iter([3.0, 1.0, 2.0, 2.5, 4.0, 5.0, 6.0])
+    snapshot = {}
+
+    def monitor(m):
+        value = next(values)
+        if value == 1.0:
+            snapshot.update({k: v.copy() for k, v in m.params.items()})
+        return value
+
+    trainer = Trainer(model, SGD(model.params, lr=0.1), batch_size=8, monitors={"valid_error": monitor},
+                      early_stopping=EarlyStopping("valid_error", patience=2), verbose=False)
+    history = trainer.fit(np.zeros((8, 1)), epochs=7)
+    assert len(history) == 4  # best at epoch 2, two more epochs without improvement
+    for k in model.params:
+        np.testing.assert_array_equal(model.params[k], snapshot[k])
