@@ -58,6 +58,12 @@ def test_activation_values():
     np.testing.assert_allclose(layers.softplus_forward(x)[0], np.log1p(np.exp(x)))
 
 
+def test_softplus_is_stable_and_matches_logaddexp():
+    x = np.array([-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0])
+    np.testing.assert_allclose(layers.softplus(x), np.logaddexp(0.0, x), rtol=1e-15, atol=0)
+    assert layers.softplus(x.astype(np.float32)).dtype == np.float32
+
+
 def test_get_activation_rejects_unknown_names_with_the_argument_name():
     with pytest.raises(ValueError, match="encoder"):
         layers.get_activation("swish", "encoder")
