@@ -61,6 +61,12 @@ class Autoencoder:
     init : "uniform" | "glorot" | "he"
         Weight initialisation (``layers.init_weights``; "uniform" is the Theano dA tutorial's).
     dtype : float32 (fast) or float64 (exact checks).
+
+    Attributes
+    ----------
+    params : dict with ``W`` (n_visible, n_hidden), ``W_dec`` (n_visible, n_hidden; untied only — the decoder
+        computes h W_decᵀ, so both matrices have an RBM's orientation), and ``b_vis``, ``b_hid`` when trained.
+    rng : the generator of the weights and the noise.
     """
 
     tied = False

@@ -25,7 +25,7 @@ SETTINGS = {
 
 
 def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verbose=True, noise_level=0.3,
-        lr=0.02, momentum=0.9):
+        lr=0.1, momentum=0.0, batch_size=20):
     """Train the denoising autoencoder; write filters.png, reconstructions.png, learning_curves.png, results.json."""
     if mode not in SETTINGS:
         raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
@@ -36,7 +36,7 @@ def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verb
     x_valid = data.x_valid[:2000]
     ae = TiedAutoencoder(784, cfg["n_hidden"], rng=seed, noise="mask" if noise_level else None,
                          noise_level=noise_level)
-    trainer = Trainer(ae, SGD(ae.params, lr=lr, momentum=momentum), batch_size=100,
+    trainer = Trainer(ae, SGD(ae.params, lr=lr, momentum=momentum), batch_size=batch_size,
                       monitors={"recon_valid": lambda m: m.reconstruction_loss(x_valid)}, rng=seed,
                       verbose=verbose)
     if verbose:
@@ -56,7 +56,8 @@ def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verb
                  title="cross-entropy per image (train: noisy input)").savefig(out / "learning_curves.png", dpi=120)
     last = history.last()
     results = {"mode": mode, "seed": seed, "n_train": cfg["n_train"], "n_hidden": cfg["n_hidden"],
-               "noise_level": noise_level, "lr": lr, "momentum": momentum, "epochs": len(history),
+               "noise_level": noise_level, "lr": lr, "momentum": momentum, "batch_size": batch_size,
+               "epochs": len(history),
                "loss_train": last["loss"], "recon_valid": last["recon_valid"], "seconds": seconds,
                "history": history.records}
     (out / "results.json").write_text(json.dumps(results, indent=1))
