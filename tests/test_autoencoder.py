@@ -163,3 +163,13 @@ def test_bad_input_names_the_argument():
 def test_bad_options_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TiedAutoencoder(N_VIS, N_HID, **kwargs)
+
+
+def test_autoencoder_filters_experiment_quick(tmp_path):
+    from pretrainlab.experiments import get_experiment
+
+    results = get_experiment("autoencoder-filters")(mode="quick", out=tmp_path, verbose=False)
+    for name in ("filters.png", "reconstructions.png", "learning_curves.png", "results.json", "model.npz"):
+        assert (tmp_path / name).is_file(), name
+    curve = results["history"]["recon_valid"]
+    assert curve[-1] < curve[0]  # the validation reconstruction error falls

@@ -111,3 +111,11 @@ def test_bad_input_names_the_argument():
 def test_bad_options_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         MLP(rng=0, **kwargs)
+
+
+def test_mlp_baseline_experiment_quick(tmp_path):
+    from pretrainlab.experiments import get_experiment
+
+    results = get_experiment("mlp-baseline")(mode="quick", out=tmp_path, verbose=False)
+    assert (tmp_path / "learning_curves.png").is_file() and (tmp_path / "results.json").is_file()
+    assert results["test_error"] < 0.2  # 5000 images, 5 epochs: far better than chance (0.9)

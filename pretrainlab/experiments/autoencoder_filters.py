@@ -18,7 +18,7 @@ from ..train import SGD, Trainer, save_model
 
 SETTINGS = {
     #            training images, hidden units, epochs
-    "quick": dict(n_train=5000, n_hidden=100, epochs=3),
+    "quick": dict(n_train=2000, n_hidden=100, epochs=2),
     "default": dict(n_train=50000, n_hidden=500, epochs=15),
     "full": dict(n_train=50000, n_hidden=500, epochs=50),
 }

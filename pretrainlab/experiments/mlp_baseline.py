@@ -17,7 +17,7 @@ from ..train import SGD, EarlyStopping, Trainer, exponential_decay, save_model
 
 SETTINGS = {
     #            training images, maximum epochs, early-stopping patience
-    "quick": dict(n_train=5000, epochs=5, patience=5),
+    "quick": dict(n_train=3000, epochs=3, patience=3),
     "default": dict(n_train=50000, epochs=100, patience=15),
     "full": dict(n_train=50000, epochs=300, patience=40),
 }
