@@ -169,7 +169,9 @@ def test_autoencoder_filters_experiment_quick(tmp_path):
     from pretrainlab.experiments import get_experiment
 
     results = get_experiment("autoencoder-filters")(mode="quick", out=tmp_path, verbose=False)
-    for name in ("filters.png", "reconstructions.png", "learning_curves.png", "results.json", "model.npz"):
+    for name in ("filters.png", "filters_no_noise.png", "reconstructions.png", "learning_curves.png",
+                 "results.json", "model.npz"):
         assert (tmp_path / name).is_file(), name
-    curve = results["history"]["recon_valid"]
-    assert curve[-1] < curve[0]  # the validation reconstruction error falls
+    for run in results["runs"].values():
+        curve = run["history"]["recon_valid"]
+        assert curve[-1] < curve[0]  # the validation reconstruction error falls
