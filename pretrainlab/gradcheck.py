@@ -85,6 +85,9 @@ def check_gradients(model, x, y=None, eps=1e-5, max_entries=200, rng=0):
     -------
     dict name → max relative error over the checked entries (pass: ≤ ``TOLERANCE`` = 1e-6).
     """
+    if not hasattr(model, "astype"):
+        raise TypeError(f"model must have an astype(dtype) method (to be checked in float64), "
+                        f"got {type(model).__name__}")
     model = copy.deepcopy(model).astype(np.float64)
     x = np.asarray(x, dtype=np.float64)
     model_rng = getattr(model, "rng", None)

@@ -1,5 +1,7 @@
-"""Elementwise building blocks: arrays in, arrays out, numerically safe.
+"""Building blocks: arrays in, arrays out, numerically safe.
 
+Elementwise primitives (sigmoid, softplus, Bernoulli sampling), then the layers of a network as
+forward/backward pairs (affine maps, activations, losses, penalties) and the weight initialisations.
 These are the bottom layer of the house: models import them, they import nothing from the lab.
 """
 import numpy as np
@@ -145,7 +147,7 @@ def softplus_backward(dout, cache):
 
 
 def linear_forward(x):
-    """out = x (the identity: a linear unit).  Cache = None."""
+    """out = x (the identity: a linear unit).  Cache = None.  Returns x itself, not a copy: do not modify out."""
     return x, None
 
 
