@@ -38,6 +38,14 @@ def test_params_shapes_and_init():
     assert np.abs(model.params["W2"]).max() <= np.sqrt(6 / 510)  # softmax layer: no ×4
 
 
+def test_float32_model_computes_in_float32():
+    model = MLP([5, 4, 3], rng=0, activation="relu", weight_decay=1e-3)
+    rng = np.random.default_rng(0)
+    loss, grads = model.loss_and_grads(rng.normal(size=(6, 5)), rng.integers(0, 3, 6))  # float64 x is converted
+    assert isinstance(loss, float)
+    assert all(g.dtype == np.float32 and g.shape == model.params[k].shape for k, g in grads.items())
+
+
 def test_predictions_are_consistent():
     rng = np.random.default_rng(0)
     model = MLP([5, 4, 3], rng=0, activation="tanh")
