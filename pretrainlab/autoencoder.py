@@ -50,7 +50,7 @@ class Autoencoder:
     sparsity_target : float
         ρ for the KL penalty.
     sparsity_weight : float
-        β.
+        β (used only when ``sparsity`` is set).
     weight_decay : float
         λ: adds ½λ‖W‖² (and ½λ‖W_dec‖²) to the loss. The penalty is part of this model's loss and gradient,
         so train it with ``SGD(weight_decay=0)`` to avoid counting it twice.
@@ -72,7 +72,7 @@ class Autoencoder:
     tied = False
 
     def __init__(self, n_visible, n_hidden, rng=None, encoder="sigmoid", decoder="sigmoid", loss="cross_entropy",
-                 noise=None, noise_level=0.0, sparsity=None, sparsity_target=0.05, sparsity_weight=0.0,
+                 noise=None, noise_level=0.0, sparsity=None, sparsity_target=0.05, sparsity_weight=1.0,
                  weight_decay=0.0, train_biases=True, init="uniform", dtype=np.float32):
         self.n_visible = check_positive_int(n_visible, "n_visible")
         self.n_hidden = check_positive_int(n_hidden, "n_hidden")
@@ -235,7 +235,7 @@ class Autoencoder:
             d_a_vis = decoder_backward(d_x_hat, x_hat_cache)
 
         dh, dW_dec, db_vis = affine_transpose_backward(d_a_vis, dec_cache)
-        if self.sparsity is not None and self.sparsity_weight:
+        if self.sparsity is not None:
             penalty = kl_sparsity(h, self.sparsity_target) if self.sparsity == "kl" else l1_activity(h)
             loss += self.sparsity_weight * penalty[0]
             dh += self.sparsity_weight * penalty[1]
