@@ -8,6 +8,7 @@ import importlib
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
+    "pretraining": "pretrainlab.experiments.pretraining:run",
 }
 
 
