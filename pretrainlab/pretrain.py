@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .autoencoder import TiedAutoencoder
 from .mlp import MLP
 from .rbm import BernoulliRBM, ContrastiveDivergence
-from .train import SGD, EarlyStopping, Trainer, step_change
+from .train import SGD, EarlyStopping, Trainer, exponential_decay, step_change
 from .validation import as_generator, check_array, check_labels, check_positive_int
 
 
@@ -105,10 +105,11 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
     return mlp
 
 
-def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, batch_size=100, patience=20,
-              rng=None, verbose=False):
+def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_decay=1.0, batch_size=100,
+              patience=20, rng=None, verbose=False):
     """Back-propagation on the labels with early stopping on the validation error (best parameters kept).
 
+    The learning rate is lr · lr_decay^epoch.
     Returns the Trainer's History (``valid_error`` per epoch).
     """
     x = mlp.check_x(x)
@@ -116,6 +117,7 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, bat
     x_valid = mlp.check_x(x_valid, "x_valid")
     y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
     trainer = Trainer(mlp, SGD(mlp.params, lr=lr, momentum=momentum), batch_size=batch_size, rng=rng,
+                      schedules={"lr": exponential_decay(lr, lr_decay)},
                       monitors={"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)},
                       early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose)
     return trainer.fit(x, y, epochs=epochs)
