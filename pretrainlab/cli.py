@@ -1,4 +1,4 @@
-"""The ``pretrainlab`` command line: ``demo``, ``experiment NAME``, and the tools the other modules add.
+"""The ``pretrainlab`` command line: ``demo``, ``experiment NAME``, ``gradcheck``, and the tools the other modules add.
 
 Each sub-command is a small function that parses nothing itself; heavy modules are imported inside it so
 ``pretrainlab --help`` stays instant.
@@ -53,6 +53,16 @@ def cmd_experiment(args):
     return _run_experiment(args.name, args)
 
 
+def cmd_gradcheck(args):
+    import json
+
+    from .gradcheck import format_table, run_gradcheck_table
+
+    rows = run_gradcheck_table(seed=args.seed)
+    print(json.dumps(rows, indent=1) if args.json else format_table(rows))
+    return 0 if all(r["passed"] for r in rows) else 1
+
+
 def cmd_bench(args):
     from .bench import main
 
@@ -71,6 +81,11 @@ def build_parser():
     p.add_argument("name", help="experiment name, e.g. demo")
     _add_mode_flags(p)
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("gradcheck", help="check every model's hand-written gradient against finite differences")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random test problems (default 0)")
+    p.set_defaults(func=cmd_gradcheck)
 
     p = sub.add_parser("bench", help="time the hot loops against the matrix-product limit and plain NumPy")
     p.add_argument("--quick", action="store_true", help="small sizes: proves the harness in seconds")

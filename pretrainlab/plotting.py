@@ -37,7 +37,8 @@ def tile_images(images, img_shape=(28, 28), n_cols=None, pad=1, scale_each=True)
 
 
 def _image_figure(mosaic, title, size=6.0):
-    fig = Figure(figsize=(size, size * mosaic.shape[0] / mosaic.shape[1]))
+    height = size * mosaic.shape[0] / mosaic.shape[1] + (0.4 if title else 0.0)  # room for the title
+    fig = Figure(figsize=(size, height), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(mosaic, cmap="gray", interpolation="nearest")
     ax.set_axis_off()

@@ -8,6 +8,9 @@ import importlib
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
+    "autoencoder-filters": "pretrainlab.experiments.autoencoder_filters:run",
+    "mlp-baseline": "pretrainlab.experiments.mlp_baseline:run",
+    "pretraining": "pretrainlab.experiments.pretraining:run",
 }
 
 

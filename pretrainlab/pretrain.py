@@ -1,0 +1,129 @@
+"""Greedy layer-wise pretraining: stack RBMs (a DBN) or denoising autoencoders, then fine-tune an MLP.
+
+Hinton, Osindero & Teh (2006) and Bengio, Lamblin, Popovici & Larochelle (2007): train layer 1 without labels
+on the data, map the data through it (hidden probabilities p(h | v), or the autoencoder's code), train layer 2
+on that representation, and so on. The stack's weights W_l (n_{l−1}, n_l) and hidden biases then initialise the
+hidden layers of an MLP of the same shape, a fresh softmax layer goes on top, and back-propagation fine-tunes
+everything on the labels (``to_mlp`` and ``fine_tune``).
+
+Why it helps (Erhan et al., JMLR 2010): the unsupervised layers model p(x), so fine-tuning starts in a basin
+of the supervised objective that generalises better — pretraining acts as a data-dependent regulariser, most
+useful with deep nets and few labels.
+"""
+from dataclasses import dataclass, field
+
+from .autoencoder import TiedAutoencoder
+from .mlp import MLP
+from .rbm import BernoulliRBM, ContrastiveDivergence
+from .train import SGD, EarlyStopping, Trainer, exponential_decay, step_change
+from .validation import as_generator, check_array, check_labels, check_positive_int
+
+
+@dataclass
+class LayerSettings:
+    """How to train one layer of the stack (the same settings serve every layer).
+
+    kind : "rbm" (trained by CD-k, Hinton et al. 2006) or "dae" (tied sigmoid denoising autoencoder with
+    masking noise and cross-entropy loss, Vincent et al. 2008).
+    """
+
+    kind: str = "rbm"
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 0.1
+    momentum: float = 0.5
+    final_momentum: float = 0.9
+    weight_decay: float = 2e-4
+    cd_k: int = 1
+    noise_level: float = 0.25
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in ("rbm", "dae"):
+            raise ValueError(f"kind must be 'rbm' or 'dae', got {self.kind!r}")
+
+
+def train_layer(x, n_hidden, settings, rng, verbose=False):
+    """Train one unsupervised layer of ``n_hidden`` units on x (n, n_visible) in [0, 1]; return the model."""
+    n_visible = x.shape[1]
+    if settings.kind == "rbm":
+        layer = BernoulliRBM(n_visible, n_hidden, rng=rng, dtype=x.dtype)
+        layer.init_visible_bias(x)
+        step = ContrastiveDivergence(layer, k=settings.cd_k, **settings.extra)
+        decay = settings.weight_decay  # an RBM has no loss to carry its decay: the optimiser applies it
+    else:
+        layer = TiedAutoencoder(n_visible, n_hidden, rng=rng, noise="mask", noise_level=settings.noise_level,
+                                weight_decay=settings.weight_decay, dtype=x.dtype, **settings.extra)
+        step = layer.loss_and_grads
+        decay = 0.0  # the autoencoder's loss already includes its weight decay
+    # momentum rises after 5 epochs with the rate cut so that lr / (1 − momentum) stays constant
+    lr_after = settings.lr * (1 - settings.final_momentum) / (1 - settings.momentum)
+    trainer = Trainer(layer, SGD(layer.params, lr=settings.lr, momentum=settings.momentum, weight_decay=decay),
+                      step=step, batch_size=settings.batch_size, rng=rng, verbose=verbose,
+                      schedules={"momentum": step_change(settings.momentum, settings.final_momentum, 5),
+                                 "lr": step_change(settings.lr, lr_after, 5)})
+    trainer.fit(x, epochs=settings.epochs)
+    return layer
+
+
+def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False):
+    """Train a stack of unsupervised layers greedily, each on the previous one's representation.
+
+    x : (n, n_visible) array in [0, 1].  hidden_sizes : e.g. (1000, 1000, 1000).
+    Returns the list of trained layers (each has ``W`` (n_in, n_out), ``b_hid`` and ``transform``).
+    """
+    settings = settings or LayerSettings()
+    rng = as_generator(rng)
+    h = check_array(x, "x", low=0.0, high=1.0)
+    stack = []
+    for i, n_hidden in enumerate(hidden_sizes, start=1):
+        n_hidden = check_positive_int(n_hidden, "hidden_sizes")
+        if verbose:
+            print(f"pretraining layer {i} ({settings.kind}, {h.shape[1]} → {n_hidden})")
+        layer = train_layer(h, n_hidden, settings, rng, verbose)
+        stack.append(layer)
+        h = layer.transform(h)  # the next layer learns from this layer's hidden probabilities
+    return stack
+
+
+def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
+    """An MLP of the stack's shape with W_l, b_l copied from layer l and a fresh softmax layer on top.
+
+    The MLP's sigmoid hidden layers compute σ(h_{l−1} W_l + b_hid,l) — exactly each layer's ``transform`` — so
+    before fine-tuning the MLP's hidden representation equals the stack's.
+    """
+    if not stack:
+        raise ValueError("stack must hold at least one trained layer")
+    sizes = [stack[0].W.shape[0]] + [layer.W.shape[1] for layer in stack] + [n_classes]
+    mlp = MLP(sizes, rng=rng, activation="sigmoid", dtype=stack[0].W.dtype, **mlp_kwargs)
+    for l, layer in enumerate(stack, start=1):
+        if layer.W.shape != mlp.params[f"W{l}"].shape:
+            raise ValueError(f"stack: layer {l} has weights {layer.W.shape}, expected {mlp.params[f'W{l}'].shape} "
+                             "(each layer's input must be the previous layer's output)")
+        mlp.params[f"W{l}"][...] = layer.W
+        mlp.params[f"b{l}"][...] = layer.b_hid
+    return mlp
+
+
+def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_decay=1.0, batch_size=100,
+              patience=20, rng=None, verbose=False):
+    """Back-propagation on the labels with early stopping on the validation error (best parameters kept).
+
+    The learning rate is lr · lr_decay^epoch.
+    Returns the Trainer's History (``valid_error`` per epoch).
+    """
+    x = mlp.check_x(x)
+    y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
+    x_valid = mlp.check_x(x_valid, "x_valid")
+    y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
+    trainer = Trainer(mlp, SGD(mlp.params, lr=lr, momentum=momentum), batch_size=batch_size, rng=rng,
+                      schedules={"lr": exponential_decay(lr, lr_decay)},
+                      monitors={"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)},
+                      early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose)
+    return trainer.fit(x, y, epochs=epochs)
+
+
+def error_rate(mlp, x, y):
+    """Fraction of misclassified rows."""
+    return 1.0 - mlp.score(x, y)
+

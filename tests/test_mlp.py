@@ -1,0 +1,129 @@
+"""MLP: gradients for every activation/init/penalty, predictions, learning a separable problem, bad input."""
+import numpy as np
+import pytest
+
+from pretrainlab import MLP, SGD, Trainer, load_model, save_model
+from pretrainlab.gradcheck import TOLERANCE, check_gradients
+
+OPTIONS = [
+    {"activation": "sigmoid"},
+    {"activation": "tanh"},
+    {"activation": "relu", "init": "he"},
+    {"activation": "sigmoid", "init": "glorot", "weight_decay": 0.1},
+    {"activation": ("relu", "tanh", "sigmoid"), "init": "glorot", "layer_sizes": (6, 5, 4, 4, 3)},
+    {"layer_sizes": (6, 3)},
+]
+
+
+@pytest.mark.parametrize("kwargs", OPTIONS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+def test_gradients_match_finite_differences(kwargs):
+    kwargs = dict(kwargs)
+    model = MLP(kwargs.pop("layer_sizes", (6, 5, 3)), rng=0, **kwargs)
+    rng = np.random.default_rng(1)
+    for l in range(1, model.n_layers + 1):  # random biases keep ReLU pre-activations off the kink
+        model.params[f"b{l}"][...] = rng.normal(0, 0.5, model.params[f"b{l}"].shape)
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, 7)
+    errors = check_gradients(model, x, y)
+    assert set(errors) == set(model.params)
+    assert max(errors.values()) <= TOLERANCE, errors
+
+
+def test_params_shapes_and_init():
+    model = MLP([784, 500, 10], rng=0)
+    assert list(model.params) == ["W1", "b1", "W2", "b2"]
+    assert model.params["W1"].shape == (784, 500) and model.params["b2"].shape == (10,)
+    assert model.params["W1"].dtype == np.float32
+    r = 4 * np.sqrt(6 / 1284)  # Theano tutorials: ×4 for sigmoid layers
+    assert r * 0.99 < np.abs(model.params["W1"]).max() <= r
+    assert np.abs(model.params["W2"]).max() <= np.sqrt(6 / 510)  # softmax layer: no ×4
+
+
+def test_float32_model_computes_in_float32():
+    model = MLP([5, 4, 3], rng=0, activation="relu", weight_decay=1e-3)
+    rng = np.random.default_rng(0)
+    loss, grads = model.loss_and_grads(rng.normal(size=(6, 5)), rng.integers(0, 3, 6))  # float64 x is converted
+    assert isinstance(loss, float)
+    assert all(g.dtype == np.float32 and g.shape == model.params[k].shape for k, g in grads.items())
+
+
+def test_predictions_are_consistent():
+    rng = np.random.default_rng(0)
+    model = MLP([5, 4, 3], rng=0, activation="tanh")
+    x = rng.normal(size=(8, 5))
+    p = model.predict_proba(x)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(x), p.argmax(axis=1))
+    y = model.predict(x)
+    assert model.score(x, y) == 1.0
+    assert model.score(x, (y + 1) % 3) == 0.0
+    h = model.hidden_activations(x)
+    assert len(h) == 1 and h[0].shape == (8, 4)
+    np.testing.assert_allclose(h[0], np.tanh(x @ model.params["W1"] + model.params["b1"]), rtol=1e-5)
+
+
+def test_learns_a_separable_problem_with_the_trainer():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 3, size=(3, 4))
+    y = rng.integers(0, 3, 300)
+    x = centers[y] + rng.normal(size=(300, 4))
+    model = MLP([4, 16, 3], rng=0, activation="relu", init="he")
+    before = model.score(x, y)
+    Trainer(model, SGD(model.params, lr=0.1, momentum=0.9), batch_size=30, rng=0, verbose=False).fit(x, y, epochs=20)
+    assert model.score(x, y) > max(0.95, before)
+
+
+def test_weight_decay_is_in_the_loss():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 5)), rng.integers(0, 3, 4)
+    plain = MLP([5, 4, 3], rng=0, dtype=np.float64)
+    decayed = MLP([5, 4, 3], rng=0, weight_decay=0.01, dtype=np.float64)
+    penalty = 0.005 * sum(np.sum(plain.params[k] ** 2) for k in ("W1", "W2"))
+    assert decayed.loss_and_grads(x, y)[0] == pytest.approx(plain.loss_and_grads(x, y)[0] + penalty)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = MLP([5, 4, 4, 3], rng=0, activation=["relu", "tanh"], init="he", weight_decay=1e-3)
+    save_model(model, tmp_path / "mlp.npz")
+    loaded = load_model(tmp_path / "mlp.npz")
+    x = np.random.default_rng(0).normal(size=(3, 5))
+    np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
+
+
+def test_bad_input_names_the_argument():
+    model = MLP([5, 4, 3], rng=0)
+    x, y = np.zeros((4, 5)), np.array([0, 1, 2, 1])
+    with pytest.raises(ValueError, match="x must have 5 columns, got 6"):
+        model.loss_and_grads(np.zeros((4, 6)), y)
+    with pytest.raises(ValueError, match=r"y must be in 0\.\.2"):
+        model.loss_and_grads(x, np.array([0, 1, 3, 1]))
+    with pytest.raises(ValueError, match=r"y must be in 0\.\.2"):
+        model.score(x, np.array([0, -1, 2, 1]))
+    with pytest.raises(ValueError, match="y must have 4 entries"):
+        model.loss_and_grads(x, y[:3])
+    with pytest.raises(ValueError, match="y is required"):
+        model.loss_and_grads(x)
+    x_nan = x.copy()
+    x_nan[2, 1] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        model.predict(x_nan)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"layer_sizes": [5]}, "layer_sizes"),
+    ({"layer_sizes": [5, 0, 3]}, "layer_sizes"),
+    ({"layer_sizes": [5, 4, 3], "activation": "softplus"}, "activation"),
+    ({"layer_sizes": [5, 4, 3], "activation": ["relu", "tanh"]}, "activation"),
+    ({"layer_sizes": [5, 4, 3], "init": "ones"}, "init"),
+    ({"layer_sizes": [5, 4, 3], "weight_decay": -0.1}, "weight_decay"),
+])
+def test_bad_options_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        MLP(rng=0, **kwargs)
+
+
+def test_mlp_baseline_experiment_quick(tmp_path):
+    from pretrainlab.experiments import get_experiment
+
+    results = get_experiment("mlp-baseline")(mode="quick", out=tmp_path, verbose=False)
+    assert (tmp_path / "learning_curves.png").is_file() and (tmp_path / "results.json").is_file()
+    assert results["test_error"] < 0.2  # 5000 images, 5 epochs: far better than chance (0.9)

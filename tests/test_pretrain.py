@@ -1,0 +1,58 @@
+"""Greedy stacking, the copy into an MLP, and the study-2 experiment's code path."""
+import json
+
+import numpy as np
+import pytest
+
+from pretrainlab.data import load_mnist
+from pretrainlab.experiments import get_experiment
+from pretrainlab.pretrain import LayerSettings, greedy_pretrain, to_mlp
+
+
+@pytest.fixture(scope="module")
+def x():
+    return load_mnist(n_train=300, n_valid=1, n_test=1).x_train
+
+
+@pytest.mark.parametrize("kind", ["rbm", "dae"])
+def test_to_mlp_reproduces_the_stacks_representation(x, kind):
+    stack = greedy_pretrain(x, (20, 7), LayerSettings(kind=kind, epochs=2, batch_size=50), rng=0)
+    mlp = to_mlp(stack, n_classes=10, rng=1)
+    assert mlp.layer_sizes == [784, 20, 7, 10]
+    # first-layer pre-activations: x W1 + b1 of the MLP equal x W + b_hid of the first layer
+    np.testing.assert_allclose(x @ mlp.params["W1"] + mlp.params["b1"], x @ stack[0].W + stack[0].b_hid, rtol=1e-6)
+    # and every hidden layer's output equals the stack's transform
+    h = x
+    for layer, h_mlp in zip(stack, mlp.hidden_activations(x)):
+        h = layer.transform(h)
+        np.testing.assert_allclose(h_mlp, h, rtol=1e-5, atol=1e-6)
+
+
+def test_greedy_pretraining_learns_each_layer(x):
+    """Every layer of the stack moves away from its initial weights (each layer really trains)."""
+    untrained = greedy_pretrain(x, (15, 5), LayerSettings(kind="rbm", epochs=1, lr=1e-12), rng=0)
+    trained = greedy_pretrain(x, (15, 5), LayerSettings(kind="rbm", epochs=3), rng=0)
+    for a, b in zip(untrained, trained):
+        assert np.abs(a.W - b.W).max() > 1e-3
+
+
+def test_to_mlp_rejects_bad_stacks(x):
+    with pytest.raises(ValueError, match="stack"):
+        to_mlp([], n_classes=10)
+    with pytest.raises(ValueError, match="kind"):
+        LayerSettings(kind="vae")
+
+
+def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
+    run = get_experiment("pretraining")
+    results = run(mode="quick", out=tmp_path, seed=0, verbose=False)
+    arms = {r["arm"] for r in results["runs"]}
+    assert arms == {"random", "dbn", "sda"}
+    for r in results["runs"]:
+        assert 0.0 <= r["test_error"] < 0.9  # better than chance (90 % error) even in the quick run
+    for name in ("results.json", "learning_curves.png", "error_vs_labels.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    # a second run with the same output folder finds everything done and recomputes nothing
+    again = run(mode="quick", out=tmp_path, seed=0, verbose=False)
+    assert [r["test_error"] for r in again["runs"]] == [r["test_error"] for r in results["runs"]]
+    assert json.loads((tmp_path / "results.json").read_text())["summary"].keys() == {"random", "dbn", "sda"}
