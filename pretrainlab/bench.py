@@ -26,6 +26,7 @@ import numpy as np
 
 from . import kernels
 from .data import load_mnist, minibatches
+from .mlp import MLP
 from .rbm import BernoulliRBM, ContrastiveDivergence
 from .train import SGD
 
@@ -170,6 +171,41 @@ def cd1_b10_vs_numpy(quick):
     return _with_torch(result, None if quick else _torch_cd1(batches, 500), repeats)
 
 
+def backprop_b100_vs_gemm(quick):
+    """One epoch of a 784-500-500-10 sigmoid MLP at batch 100 (backpropagation + momentum SGD, shuffled
+    minibatches) ÷ the eight products of each step alone: three forward, dW and dh of the top two layers, dW₁."""
+    data = load_mnist(n_train=2_000 if quick else 50_000, n_valid=1, n_test=1)
+    x, y = data.x_train, data.y_train
+    sizes, batch = (x.shape[1], 500, 500, 10), 100
+    mlp = MLP(sizes, rng=0)
+    opt = SGD(mlp.params, lr=0.05, momentum=0.5)
+    order = np.random.default_rng(1)
+
+    def ours():
+        for xb, yb in minibatches(x, y, batch_size=batch, rng=order):
+            _, grads = mlp.loss_and_grads(xb, yb)
+            opt.step(grads)
+
+    Ws = [mlp.params[f"W{l}"] for l in (1, 2, 3)]
+    hs = [np.empty((batch, n), np.float32) for n in sizes[1:]]  # layer outputs, reused as deltas
+    dhs = [np.empty((batch, n), np.float32) for n in sizes[1:3]]
+    gWs = [np.empty_like(W) for W in Ws]
+
+    def ref():
+        for start in range(0, len(x), batch):
+            xb = x[start:start + batch]
+            inputs = [xb, hs[0], hs[1]]
+            for l in range(3):
+                np.matmul(inputs[l], Ws[l], out=hs[l])
+            for l in (2, 1):
+                np.matmul(inputs[l].T, hs[l], out=gWs[l])
+                np.matmul(hs[l], Ws[l].T, out=dhs[l - 1])
+            np.matmul(xb.T, hs[0], out=gWs[0])
+
+    ours_s, ref_s = _compare(ours, ref, 2 if quick else 3)
+    return _result(ours_s, ref_s, "vs_gemm", 1.05, "MLP 784-500-500-10 epoch, batch 100 ÷ its matrix products")
+
+
 def online_ae_vs_numpy(quick):
     """Online SGD (batch 1) of study 4's tied ReLU autoencoder 784→32 on standardised MNIST:
     ``kernels.online_ae_sgd`` (the kernel) against its straightforward NumPy steps (``online_ae_grads``)."""
@@ -220,6 +256,7 @@ def _torch_online_ae(x, W0, lr):
 WORKLOADS = {
     "cd1_b100_vs_gemm": cd1_b100_vs_gemm,
     "cd1_b10_vs_numpy": cd1_b10_vs_numpy,
+    "backprop_b100_vs_gemm": backprop_b100_vs_gemm,
     "online_ae_vs_numpy": online_ae_vs_numpy,
 }
 

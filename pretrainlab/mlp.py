@@ -10,6 +10,7 @@ lets greedy pretraining copy those weights straight into ``W1``, ``W2``, ...
 """
 import numpy as np
 
+from . import kernels
 from .layers import (affine_backward, affine_forward, get_activation, init_weights, l2_penalty, softmax,
                      softmax_cross_entropy)
 from .validation import as_generator, check_array, check_labels, check_positive_int
@@ -140,6 +141,19 @@ class MLP:
         """
         x = self.check_x(x)
         y = check_labels(y, "y", self.n_classes, n_samples=len(x))
+        if kernels.use_kernel(len(x), kernels.MLP_KERNEL_MAX_BATCH):
+            loss, grads = self._loss_and_grads_kernel(x, y)
+        else:
+            loss, grads = self._loss_and_grads_numpy(x, y)
+        if self.weight_decay:
+            for l in range(1, self.n_layers + 1):
+                value, d = l2_penalty(self.params[f"W{l}"])
+                loss += self.weight_decay * value
+                grads[f"W{l}"] += self.weight_decay * d
+        return float(loss), {name: grads[name] for name in self.params}
+
+    def _loss_and_grads_numpy(self, x, y):
+        """The reference path: the layers' forward/backward pairs, BLAS for the products."""
         logits, caches, out_cache = self._forward(x)
         loss, delta = softmax_cross_entropy(logits, y)
         grads = {}
@@ -149,9 +163,29 @@ class MLP:
             affine_cache, act_cache = caches[l - 1]
             delta = self._activations[l - 1][1](dh, act_cache)
             dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, affine_cache, need_dx=l > 1)
-        if self.weight_decay:
-            for l in range(1, L + 1):
-                value, d = l2_penalty(self.params[f"W{l}"])
-                loss += self.weight_decay * value
-                grads[f"W{l}"] += self.weight_decay * d
-        return float(loss), {name: grads[name] for name in self.params}
+        return loss, grads
+
+    def _loss_and_grads_kernel(self, x, y):
+        """The same forward and backward pass, one ``kernels.dense_forward``/``dense_backward`` call per layer."""
+        L, P = self.n_layers, self.params
+        units = [kernels.DENSE_ACTIVATIONS.index(name) for name in self._activation_names()]
+        units.append(kernels.DENSE_ACTIVATIONS.index("linear"))  # the logits
+        h = [np.ascontiguousarray(x)]
+        for l in range(1, L + 1):
+            W = P[f"W{l}"]
+            h.append(np.empty((len(x), W.shape[1]), W.dtype))
+            kernels.dense_forward(h[l - 1], W, P[f"b{l}"], units[l - 1], h[l])
+        loss, dh = softmax_cross_entropy(h[L], y)
+        grads = {}
+        for l in range(L, 0, -1):
+            W = P[f"W{l}"]
+            dh_in = np.empty_like(h[l - 1]) if l > 1 else np.empty((0, 0), W.dtype)
+            grads[f"W{l}"], grads[f"b{l}"] = np.empty_like(W), np.empty_like(P[f"b{l}"])
+            kernels.dense_backward(dh, h[l], units[l - 1], h[l - 1], W, l > 1, dh_in, grads[f"W{l}"],
+                                   grads[f"b{l}"])
+            dh = dh_in
+        return loss, grads
+
+    def _activation_names(self):
+        n_hidden_layers = len(self.layer_sizes) - 2
+        return [self.activation] * n_hidden_layers if isinstance(self.activation, str) else list(self.activation)

@@ -198,3 +198,23 @@ def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidd
     assert np.ptp(out["numpy"][0]) > 0  # the steps did change the model
     for ref, got in zip(out["numpy"], out["numba"]):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- MLP
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("sizes, n", [((12, 7, 5, 3), 4), ((6, 1, 2), 1)])  # edge: batch 1, one hidden unit
+def test_mlp_kernel_path_equals_numpy_path(activation, sizes, n):
+    from pretrainlab.mlp import MLP
+
+    rng = np.random.default_rng(2)
+    x = (rng.random((n, sizes[0])) * (rng.random((n, sizes[0])) < 0.5)).astype(np.float32)  # some zero inputs
+    y = rng.integers(0, sizes[-1], n)
+    mlp = MLP(sizes, rng=0, activation=activation, weight_decay=1e-3)
+    with kernels.backend("numpy"):
+        loss_ref, grads_ref = mlp.loss_and_grads(x, y)
+    with kernels.backend("numba"):
+        loss, grads = mlp.loss_and_grads(x, y)
+    assert loss == pytest.approx(loss_ref, rel=1e-5)
+    assert list(grads) == list(grads_ref)
+    for name in grads_ref:
+        np.testing.assert_allclose(grads[name], grads_ref[name], atol=ATOL, err_msg=name)
