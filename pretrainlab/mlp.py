@@ -138,6 +138,8 @@ class MLP:
             ∂L/∂W_l = h_{l−1}ᵀ δ_l + λ W_l,    ∂L/∂b_l = Σ_n δ_l,    δ_{l−1} = (δ_l W_lᵀ) ⊙ f'_{l−1}(a_{l−1})
 
         x : (n, n_inputs), y : (n,) ints in 0..n_classes−1.  Returns ``(loss, grads)`` keyed like ``params``.
+        Batches of at most ``kernels.MLP_KERNEL_MAX_BATCH`` rows run the same computation in Numba kernels
+        (``kernels.set_backend("numpy")`` forces the NumPy path).
         """
         x = self.check_x(x)
         y = check_labels(y, "y", self.n_classes, n_samples=len(x))

@@ -222,6 +222,11 @@ class ContrastiveDivergence:
     cross-entropy between ρ and the mean hidden probability q with respect to each hidden unit's total
     input, (q − ρ), to b_hid and (through the inputs) to W (Hinton 2010, §11).
 
+    Two paths compute the same step: ``_step_numpy`` (the reference, read it first) and, for batches of at
+    most ``kernels.CD_KERNEL_MAX_BATCH`` rows, ``_step_kernel`` (Numba), which is fed the uniforms the NumPy
+    path would draw, so a given seed gives the same samples either way. ``kernels.set_backend("numpy")``
+    forces the NumPy path.
+
     Parameters
     ----------
     rbm : BernoulliRBM (or any model with the same conditionals)
