@@ -277,12 +277,13 @@ class ContrastiveDivergence:
         """The reference path: the RBM's own conditionals and Gibbs sampler, BLAS for the products."""
         rbm = self.rbm
         ph0, h0 = rbm.sample_h_given_v(v0)
-        recon = rbm.mean_visibles(h0)  # p(v | h₀): the monitor, and CD's first Gibbs step
         if self.persistent:
+            recon = rbm.mean_visibles(h0)  # the monitor
             vk, phk = rbm.gibbs_vhv(self._chain_start(len(v0)), self.k)
         else:
-            # CD-k restarts at the data: its first step v₀ → h₀ → v₁ is already half done above.
-            vk, phk = rbm.gibbs_vhv(bernoulli_sample(recon, rbm.rng), self.k - 1)
+            # CD-k restarts at the data: its first step h₀ → v₁ also gives the monitor's p(v | h₀).
+            recon, v1 = rbm.sample_v_given_h(h0)
+            vk, phk = rbm.gibbs_vhv(v1, self.k - 1)
         # Both correlations in one matrix product: [v_k; v₀]ᵀ [ph_k / n_k; −ph₀ / n₀].
         n0, nk = len(v0), len(vk)
         grads = {
