@@ -41,6 +41,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .validation import check_array
+
 BACKENDS = ("auto", "numpy", "numba")
 _backend = os.environ.get("PRETRAINLAB_BACKEND", "auto")
 if _backend not in BACKENDS:
@@ -394,6 +396,10 @@ def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=Fal
     in which case each step is ``online_ae_grads`` followed by the three NumPy updates.
     """
     act = _check_activation(activation)
+    W = check_array(W, "W")
+    if V.shape != W.shape or b.shape != (W.shape[1],):
+        raise ValueError(f"V must have W's shape {W.shape} and b shape ({W.shape[1]},), got {V.shape} and {b.shape}")
+    X = check_array(X, "X", n_cols=W.shape[0], dtype=W.dtype)
     losses = np.empty(len(X), X.dtype)
     if use_kernel():
         t = W.dtype.type

@@ -218,3 +218,11 @@ def test_mlp_kernel_path_equals_numpy_path(activation, sizes, n):
     assert list(grads) == list(grads_ref)
     for name in grads_ref:
         np.testing.assert_allclose(grads[name], grads_ref[name], atol=ATOL, err_msg=name)
+
+
+def test_online_ae_bad_input_names_the_argument():
+    _, W, V, b = ae_problem(3, np.float32)
+    with pytest.raises(ValueError, match="X must have 9 columns"):
+        kernels.online_ae_sgd(np.zeros((2, 8), np.float32), W, V, b, 0.1, 0.1, 0.1)
+    with pytest.raises(ValueError, match="activation"):
+        kernels.online_ae_sgd(np.zeros((2, 9), np.float32), W, V, b, 0.1, 0.1, 0.1, activation="tanh")
