@@ -35,12 +35,15 @@ def check_array(x, name, n_cols=None, low=None, high=None, dtype=None):
     if dtype is None:
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     x = np.asarray(x, dtype=dtype)
-    if not np.all(np.isfinite(x)):
+    # min and max propagate NaN and reveal ±inf: two passes check finiteness and the range together
+    # (this runs on every minibatch).
+    lo, hi = (x.min(), x.max()) if x.size else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    if low is not None and x.min() < low:
-        raise ValueError(f"{name} must have values in [{low}, {high}], found minimum {x.min():g}")
-    if high is not None and x.max() > high:
-        raise ValueError(f"{name} must have values in [{low}, {high}], found maximum {x.max():g}")
+    if low is not None and lo < low:
+        raise ValueError(f"{name} must have values in [{low}, {high}], found minimum {lo:g}")
+    if high is not None and hi > high:
+        raise ValueError(f"{name} must have values in [{low}, {high}], found maximum {hi:g}")
     return x
 
 
