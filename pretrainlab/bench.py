@@ -202,8 +202,32 @@ def backprop_b100_vs_gemm(quick):
                 np.matmul(hs[l], Ws[l].T, out=dhs[l - 1])
             np.matmul(xb.T, hs[0], out=gWs[0])
 
-    ours_s, ref_s = _compare(ours, ref, 2 if quick else 3)
-    return _result(ours_s, ref_s, "vs_gemm", 1.05, "MLP 784-500-500-10 epoch, batch 100 ÷ its matrix products")
+    repeats = 2 if quick else 3
+    ours_s, ref_s = _compare(ours, ref, repeats)
+    result = _result(ours_s, ref_s, "vs_gemm", 1.05, "MLP 784-500-500-10 epoch, batch 100 ÷ its matrix products")
+    return _with_torch(result, None if quick else _torch_mlp(x, y, sizes, batch), repeats)
+
+
+def _torch_mlp(x, y, sizes, batch):
+    """The same MLP epoch in PyTorch (torch.nn layers, autograd, torch.optim.SGD): returns a runner or None."""
+    torch = _torch()
+    if torch is None:
+        return None
+    torch.manual_seed(0)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
+    net = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.5)
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
+
+    def run():
+        for idx in torch.randperm(len(xs)).split(batch):
+            loss = torch.nn.functional.cross_entropy(net(xs[idx]), ys[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return run
 
 
 def online_ae_vs_numpy(quick):
