@@ -145,38 +145,44 @@ def _sigmoid(x):
 
 
 @kernel
-def _propup(v, W, b_hid, ph):
-    """ph = σ(vW + b_hid) (Hinton 2010, eq. 7), written into ``ph`` (n, n_hidden).
+def _affine_rows(v, W, b, out):
+    """out = vW + b, written into ``out`` (n, n_out).
 
-    Loop order: each row W[i] is read once for the whole batch and added, scaled by v[b, i], to row b
-    of the pre-activation; zero entries of v (most binary pixels and samples) cost nothing.
+    Loop order: each row W[i] is read once for the whole batch and added, scaled by v[r, i], to row r of
+    the result; zero entries of v (most binary pixels and samples) cost nothing.
     """
-    n, n_visible = v.shape
-    for b in range(n):
-        ph[b, :] = b_hid
-    for i in range(n_visible):
-        for b in range(n):
-            x = v[b, i]
+    n, n_in = v.shape
+    for r in range(n):
+        out[r, :] = b
+    for i in range(n_in):
+        for r in range(n):
+            x = v[r, i]
             if x != 0.0:
                 for j in range(W.shape[1]):
-                    ph[b, j] += x * W[i, j]
-    for b in range(n):
-        for j in range(W.shape[1]):
-            ph[b, j] = _sigmoid(ph[b, j])
+                    out[r, j] += x * W[i, j]
 
 
 @kernel
-def _propdown(h, W, b_vis, pv):
-    """pv = σ(hWᵀ + b_vis) (Hinton 2010, eq. 8), written into ``pv`` (n, n_visible): one dot product
-    of the contiguous row W[i] with each h[b], so W is again read once per batch."""
+def _propup(v, W, b_hid, ph):
+    """ph = σ(vW + b_hid) (Hinton 2010, eq. 7), written into ``ph`` (n, n_hidden)."""
+    _affine_rows(v, W, b_hid, ph)
+    for r in range(ph.shape[0]):
+        for j in range(ph.shape[1]):
+            ph[r, j] = _sigmoid(ph[r, j])
+
+
+@kernel
+def _propdown(h, W, scale, bias, pv):
+    """pv = σ(scale · hWᵀ + bias), written into ``pv`` (n, n_visible); scale = 1, bias = b_vis is p(v | h)
+    (Hinton 2010, eq. 8). One dot product of the contiguous row W[i] with each h[r]: W is read once."""
     n = h.shape[0]
     n_visible, n_hidden = W.shape
     for i in range(n_visible):
-        for b in range(n):
-            s = b_vis[i]
-            for j in range(n_hidden):
-                s += W[i, j] * h[b, j]
-            pv[b, i] = _sigmoid(s)
+        for r in range(n):
+            s = W[i, 0] * h[r, 0]
+            for j in range(1, n_hidden):
+                s += W[i, j] * h[r, j]
+            pv[r, i] = _sigmoid(scale * s + bias[i])
 
 
 @kernel
@@ -213,7 +219,7 @@ def gibbs_chain(h, W, b_vis, b_hid, u_v, u_h, pv_first, v, ph):
     """
     k = u_v.shape[0]
     for s in range(k):
-        _propdown(h, W, b_vis, pv_first if s == 0 else v)
+        _propdown(h, W, 1.0, b_vis, pv_first if s == 0 else v)
         _sample(pv_first if s == 0 else v, u_v[s], v)
         _propup(v, W, b_hid, ph)
         if s < k - 1:
