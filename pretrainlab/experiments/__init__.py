@@ -5,6 +5,7 @@ writes ``results.json`` and its figures into ``out`` and returns the results. Mo
 their experiment runs, so the registry below names them as "module:function" strings.
 """
 import importlib
+from pathlib import Path
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
@@ -20,3 +21,12 @@ def get_experiment(name):
         raise ValueError(f"name: unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
     module_name, _, func = EXPERIMENTS[name].partition(":")
     return getattr(importlib.import_module(module_name), func)
+
+
+def prepare(mode, settings, out):
+    """Check ``mode`` against an experiment's ``settings`` table; create ``out``. Returns ``(cfg, out)``."""
+    if mode not in settings:
+        raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return settings[mode], out

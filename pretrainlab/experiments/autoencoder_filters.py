@@ -9,7 +9,6 @@ filters_no_noise.png, reconstructions.png, learning_curves.png, model.npz and re
 """
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from ..autoencoder import TiedAutoencoder
 from ..data import IMAGE_SHAPE, load_mnist
 from ..plotting import plot_filters, plot_history, plot_images
 from ..train import SGD, Trainer, save_model
+from . import prepare
 
 SETTINGS = {
     #            training images, hidden units, epochs
@@ -41,11 +41,7 @@ def train_autoencoder(x, x_valid, n_hidden, noise_level, epochs, seed=0, lr=0.1,
 def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verbose=True, noise_level=0.3,
         lr=0.1, momentum=0.0, batch_size=20):
     """Train the denoising and the noise-free autoencoder; write the figures and results.json into ``out``."""
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    cfg = SETTINGS[mode]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    cfg, out = prepare(mode, SETTINGS, out)
     data = load_mnist(n_train=cfg["n_train"])
     x_valid = data.x_valid[:2000]
     runs = {}

@@ -6,7 +6,6 @@ filters, Gibbs samples and learning curves as images.
 """
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from ..data import IMAGE_SHAPE, load_mnist
 from ..plotting import plot_filters, plot_history, plot_images
 from ..rbm import BernoulliRBM, ContrastiveDivergence
 from ..train import SGD, Trainer, save_model, step_change
+from . import prepare
 
 SETTINGS = {
     #            training images, hidden units, epochs
@@ -41,11 +41,7 @@ def gibbs_snapshots(rbm, v0, steps=(0, 1, 10, 100, 1000)):
 
 def run(mode="default", out="pretrainlab-runs/demo", seed=0, verbose=True):
     """Train the demo RBM; write filters.png, samples.png, learning_curves.png, model.npz, results.json."""
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    cfg = SETTINGS[mode]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    cfg, out = prepare(mode, SETTINGS, out)
     rng = np.random.default_rng(seed)
     data = load_mnist(n_train=cfg["n_train"])
     x, x_valid = data.x_train, data.x_valid[:1000]

@@ -8,12 +8,12 @@ reaches 1.65 %). ``run(activation="sigmoid")`` trains the sigmoid network instea
 """
 import json
 import time
-from pathlib import Path
 
 from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import plot_history
 from ..train import SGD, EarlyStopping, Trainer, exponential_decay, save_model
+from . import prepare
 
 SETTINGS = {
     #            training images, maximum epochs, early-stopping patience
@@ -26,11 +26,7 @@ SETTINGS = {
 def run(mode="default", out="pretrainlab-runs/mlp-baseline", seed=0, verbose=True, activation="tanh",
         lr=0.05, momentum=0.9, weight_decay=1e-4):
     """Train the MLP; write learning_curves.png, model.npz and results.json (test error at the best epoch)."""
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    cfg = SETTINGS[mode]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    cfg, out = prepare(mode, SETTINGS, out)
     data = load_mnist(n_train=cfg["n_train"])
     mlp = MLP([784, 500, 10], rng=seed, activation=activation, weight_decay=weight_decay)
     monitors = {"valid_error": lambda m: 1.0 - m.score(data.x_valid, data.y_valid)}

@@ -13,7 +13,6 @@ with the same ``--out`` skips what is done: a long ``--full`` run can be stopped
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -22,6 +21,7 @@ from ..data import load_mnist
 from ..mlp import MLP
 from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
 from ..train import load_model, save_model
+from . import prepare
 
 ARMS = ("random", "dbn", "sda")
 
@@ -148,11 +148,7 @@ def save_results(path, mode, cfg, runs, **extra):
 
 
 def run(mode="default", out="pretrainlab-runs/pretraining", seed=0, verbose=True):
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    cfg = SETTINGS[mode]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    cfg, out = prepare(mode, SETTINGS, out)
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     results_path = out / "results.json"
     runs = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
