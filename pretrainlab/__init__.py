@@ -3,12 +3,14 @@
 Start with ``rbm.py`` (restricted Boltzmann machines and contrastive divergence) and ``train.py`` (the one
 training loop). Importing the package is cheap: no JIT compilation, no data loading, no plotting backend.
 """
-from .rbm import BernoulliRBM, ContrastiveDivergence
+from .likelihood import ais_log_partition, exact_log_partition, log_likelihood
+from .rbm import BernoulliRBM, ContrastiveDivergence, GaussianBernoulliRBM
 from .train import SGD, EarlyStopping, History, Trainer, TrainingDiverged, load_model, save_model
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BernoulliRBM", "ContrastiveDivergence",
+    "BernoulliRBM", "ContrastiveDivergence", "GaussianBernoulliRBM",
+    "ais_log_partition", "exact_log_partition", "log_likelihood",
     "SGD", "EarlyStopping", "History", "Trainer", "TrainingDiverged", "load_model", "save_model",
 ]

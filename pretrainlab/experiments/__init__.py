@@ -8,6 +8,7 @@ import importlib
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
+    "rbm-likelihood": "pretrainlab.experiments.rbm_likelihood:run",
 }
 
 
