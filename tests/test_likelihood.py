@@ -178,3 +178,12 @@ def test_ais_matches_exact_on_an_mnist_trained_784x20_rbm():
     base = base_log_partition(rbm, base_visible_bias(rbm, data=data.x_train))
     assert exact - base > 5
     assert log_likelihood(rbm, data.x_test, exact) > -180
+
+
+def test_ais_mean_weight_is_unbiased_even_with_few_betas():
+    """E[w] = Z_B / Z_A exactly, however short the schedule: with many runs the estimate of Z must be on target."""
+    rbm = random_rbm(BernoulliRBM, 12, 6, seed=5)
+    exact = exact_log_partition(rbm)
+    res = ais_log_partition(rbm, n_runs=20000, n_betas=30, rng=1)
+    assert abs(res.log_z - exact) < 3 * res.stderr
+    assert res.stderr < 0.05
