@@ -30,7 +30,7 @@ from ..train import SGD, Trainer, step_change
 #   Salakhutdinov & Murray 2008 grew k to 25); "PCD": persistent chains (Tieleman 2008), N_CHAINS particles.
 #   The large PCD model comes first, so a run cut short by a deadline has the headline number.
 MODES = {
-    "quick": dict(n_train=5000, n_test=1000, lr=0.05, k_max=5, ramp=5, monitor_betas=200, final_betas=1000,
+    "quick": dict(n_train=5000, n_test=1000, lr=0.02, k_max=5, ramp=5, monitor_betas=200, final_betas=1000,
                   n_runs=50, eval_every=2,
                   models=[(50, "PCD", 8), (10, "PCD", 8), (10, "CD-1", 8), (10, "CD-k", 8), (50, "CD-1", 8),
                           (50, "CD-k", 8)]),
