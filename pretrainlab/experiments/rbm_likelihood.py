@@ -40,7 +40,7 @@ MODES = {
                             (500, "CD-1", 20), (500, "CD-k", 20)]),
     "full": dict(n_train=None, n_test=None, lr=0.01, k_max=25, ramp=60, monitor_betas=1000, final_betas=14500,
                  n_runs=100, eval_every=5,
-                 models=[(500, "PCD", 150), (25, "PCD", 60), (25, "CD-1", 60), (25, "CD-k", 60),
+                 models=[(500, "PCD", 300), (25, "PCD", 60), (25, "CD-1", 60), (25, "CD-k", 60),
                          (500, "CD-1", 50), (500, "CD-k", 80)]),
 }
 METHODS = ("PCD", "CD-1", "CD-k")
