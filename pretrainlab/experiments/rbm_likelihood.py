@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import load_mnist
-from ..likelihood import ais_log_partition, exact_log_partition, log_likelihood
+from ..likelihood import MAX_EXACT_UNITS, ais_log_partition, exact_log_partition, log_likelihood
 from ..rbm import BernoulliRBM, ContrastiveDivergence
 from ..train import SGD, Trainer, step_change
 
@@ -70,7 +70,7 @@ def _train_one(name, n_hidden, method, epochs, data, cfg, out, seed, verbose):
     rbm.init_visible_bias(x_train)
     cd = ContrastiveDivergence(rbm, k=1, persistent=method == "PCD", n_chains=N_CHAINS)
     k_of_epoch = k_schedule(cfg["k_max"], cfg["ramp"]) if method == "CD-k" else (lambda epoch: 1)
-    exact = n_hidden <= 25
+    exact = n_hidden <= MAX_EXACT_UNITS
     chains_file = out / f"{name}_chains.npy"
 
     def test_ll(model):
@@ -92,7 +92,7 @@ def _train_one(name, n_hidden, method, epochs, data, cfg, out, seed, verbose):
     optimizer = SGD(rbm.params, lr=cfg["lr"], momentum=0.5, weight_decay=WEIGHT_DECAY)
     trainer = Trainer(rbm, optimizer, step=cd, batch_size=BATCH_SIZE,
                       schedules={"lr": linear_decay(cfg["lr"], epochs), "momentum": step_change(0.5, 0.9, 5)},
-                      monitors={"test_ll": test_ll, "train_ll": lambda model: getattr(test_ll, "train", math.nan)},
+                      monitors={"test_ll": test_ll, "train_ll": lambda model: test_ll.train},  # in this order
                       callbacks=[after_epoch], checkpoint=out / f"{name}.ckpt.npz", rng=seed, verbose=verbose)
     test_ll.train = math.nan
     if trainer.checkpoint.is_file():
@@ -148,11 +148,13 @@ def plot(records):
         ok = np.isfinite(ll)
         ax = axes[sizes.index(r["n_hidden"])]
         line, = ax.plot(epoch[ok], ll[ok], "o-", ms=3, label=r["method"])
+        ax.plot(epoch[-1], r["test_ll_ais"], "*", ms=12, color=line.get_color())
         if "test_ll_exact" in r:
             ax.axhline(r["test_ll_exact"], color=line.get_color(), ls=":", lw=1)
         axes[-1].plot(epoch, h["loss"], label=f"{r['method']}, {r['n_hidden']} hidden")
     for ax, n in zip(axes, sizes):
-        ax.set(title=f"{n} hidden units" + (" (dotted: exact, end)" if n <= 25 else " (AIS)"),
+        ax.set(title=f"{n} hidden: short AIS per epoch, ★ {records[0]['ais']['n_betas']}-β AIS"
+               + (", ┈ exact" if n <= MAX_EXACT_UNITS else ""),
                xlabel="epoch", ylabel="test log-likelihood (nats)")
         ax.legend()
     axes[-1].set(title="reconstruction error (what CD reports)", xlabel="epoch", ylabel="‖v − p(v|h)‖²")
