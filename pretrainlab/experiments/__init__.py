@@ -12,6 +12,7 @@ EXPERIMENTS = {
     "autoencoder-filters": "pretrainlab.experiments.autoencoder_filters:run",
     "mlp-baseline": "pretrainlab.experiments.mlp_baseline:run",
     "pretraining": "pretrainlab.experiments.pretraining:run",
+    "rbm-likelihood": "pretrainlab.experiments.rbm_likelihood:run",
 }
 
 
