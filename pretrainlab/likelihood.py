@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from .layers import sigmoid, softplus
 from .validation import as_generator, check_positive_int
 
@@ -265,10 +266,21 @@ def ais_log_partition(rbm, n_runs=100, n_betas=14500, rng=None, base_rate=None, 
     a_dtype = a.astype(dtype)
     v = a_dtype + visible_noise() if gaussian else (visible_noise() < sigmoid(a_dtype)).astype(dtype)
     log_w = np.zeros(n_runs)
+    # Few runs: the Numba kernel (same random numbers, same order); it knows binary visible units only.
+    use_kernel = not gaussian and kernels.use_kernel(n_runs, kernels.AIS_KERNEL_MAX_RUNS)
+    if use_kernel:
+        x, h, v_next = np.empty((n_runs, n_hid), dtype), np.empty((n_runs, n_hid), dtype), np.empty_like(v)
+        no_noise = np.empty((0, 0), dtype)
     for k in range(1, len(betas)):
         last = k == len(betas) - 1
         u_h = None if last else rng.random((n_runs, n_hid), dtype=dtype)
         r_v = None if last else visible_noise()
-        v = ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a, gaussian, u_h, r_v,
-                     transition=not last)
+        if use_kernel:
+            kernels.ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a,
+                             no_noise if last else u_h, no_noise if last else r_v, not last, x, h, v_next)
+            if not last:
+                v, v_next = v_next, v  # the transition wrote the new states into v_next
+        else:
+            v = ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a, gaussian, u_h, r_v,
+                         transition=not last)
     return AISResult.from_log_weights(log_w, base_log_partition(rbm, a))

@@ -226,3 +226,18 @@ def test_online_ae_bad_input_names_the_argument():
         kernels.online_ae_sgd(np.zeros((2, 8), np.float32), W, V, b, 0.1, 0.1, 0.1)
     with pytest.raises(ValueError, match="activation"):
         kernels.online_ae_sgd(np.zeros((2, 9), np.float32), W, V, b, 0.1, 0.1, 0.1, activation="tanh")
+
+
+# ---------------------------------------------------------------------------------------------- AIS
+@pytest.mark.parametrize("n_visible, n_hidden, n_runs", [(12, 6, 7), (5, 1, 1)])  # edge: one run, one hidden unit
+def test_ais_kernel_path_equals_numpy_path(n_visible, n_hidden, n_runs):
+    from pretrainlab.likelihood import ais_log_partition
+
+    rbm = make_rbm(n_visible, n_hidden)
+    data = binary_data(30, n_visible)
+    results = {}
+    for backend in ("numpy", "numba"):
+        with kernels.backend(backend):
+            results[backend] = ais_log_partition(rbm, n_runs=n_runs, n_betas=200, rng=3, data=data)
+    np.testing.assert_allclose(results["numba"].log_weights, results["numpy"].log_weights, rtol=1e-6, atol=1e-6)
+    assert results["numba"].log_z == pytest.approx(results["numpy"].log_z, abs=1e-6)
