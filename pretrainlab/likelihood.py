@@ -198,7 +198,7 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
 
     1. adds log p*_β(v) − log p*_{β_prev}(v)
            = (β − β_prev)(E_vis(v; a) − E_vis(v; b_vis)) + Σ_j [softplus(β x_j) − softplus(β_prev x_j)]
-       to ``log_w``; for both kinds of units E_vis(v; a) − E_vis(v; b) = v·(b − a) − ½(‖b‖² − ‖a‖²)·[gaussian];
+       to ``log_w``, the bracket computed as log1p(σ(β_prev x_j) · expm1((β − β_prev) x_j)); for both kinds of units E_vis(v; a) − E_vis(v; b) = v·(b − a) − ½(‖b‖² − ‖a‖²)·[gaussian];
     2. if ``transition``: draws h ~ σ(β x) (by h = [u_h < σ(β x)]), then v from the visible conditional of
        p*_β, whose natural parameter is η = (1−β) a + β (b_vis + Wh): binary v = [r_v < σ(η)], Gaussian
        v = η + r_v. This Gibbs step leaves p*_β invariant.
@@ -208,12 +208,18 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
     Matrix products run in W's dtype; the weights are accumulated in float64.
     """
     x = v @ W + b_hid
-    x64 = x.astype(np.float64)
     d_beta = beta - beta_prev
     vis = v.astype(np.float64) @ (b_vis - a)
     if gaussian:
         vis -= 0.5 * (b_vis @ b_vis - a @ a)
-    log_w += d_beta * vis + (softplus(beta * x64) - softplus(beta_prev * x64)).sum(axis=1)
+    # softplus(βx) − softplus(β'x) = log1p(σ(β'x) · expm1((β − β')x)), exactly; this form never subtracts two
+    # nearly equal numbers (the steps in β are 1e-5), so it keeps its digits in W's dtype — except where a
+    # coarse schedule would overflow float32's expm1 (β-steps × |x| > 80): then float64.
+    xs = x if d_beta * float(np.abs(x).max()) < 80 else x.astype(np.float64)
+    t = xs.dtype.type
+    s = sigmoid(t(beta_prev) * xs)
+    s *= np.expm1(t(d_beta) * xs)
+    log_w += d_beta * vis + np.log1p(s, out=s).sum(axis=1, dtype=np.float64)
     if not transition:
         return v
     beta_ = W.dtype.type(beta)  # a float64 scalar would promote the float32 arrays below to float64
