@@ -506,25 +506,19 @@ def _online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses
             lam[k] = 0.0
         x_next = X[min(t + 1, n - 1)]
         c = lr_V * inv_d
-        for i in range(D):  # pass 2: W[i] −= lr_W x_i ∂L/∂λ/√D, V[i] −= lr_V e_i h / D; next λ
-            a = lr_W * x[i]
+        for i in range(D):  # pass 2: W[i] −= lr_W x_i ∂L/∂λ/√D, V[i] −= lr_V e_i h / D; next λ += x'_i W[i]
+            a, xi = lr_W * x[i], x_next[i]
             if truncated:
                 for k in range(K):
-                    W[i, k] -= a * dlam[k]
-                for k in range(K):
                     V[i, k] -= c * E[i, k] * h[k]
-            elif tied:
+            elif not tied:
                 ce = c * E[i, 0]
-                for k in range(K):
-                    W[i, k] -= a * dlam[k] + ce * h[k]
-            else:
-                ce = c * E[i, 0]
-                for k in range(K):
-                    W[i, k] -= a * dlam[k]
                 for k in range(K):
                     V[i, k] -= ce * h[k]
-            xi = x_next[i]
+            ce = c * E[i, 0] if tied and not truncated else 0.0  # tied: the decoder's share lands on W too
             for k in range(K):
-                lam[k] += xi * W[i, k]
+                w = W[i, k] - (a * dlam[k] + ce * h[k])
+                W[i, k] = w
+                lam[k] += xi * w
         for k in range(K):
             b[k] -= lr_b * dlam[k]
