@@ -225,7 +225,7 @@ def gibbs_chain(h, W, b_vis, b_hid, u_v, u_h, pv_first, v, ph):
     """
     k = u_v.shape[0]
     for s in range(k):
-        _propdown(h, W, 1.0, b_vis, pv_first if s == 0 else v)
+        _propdown(h, W, np.float32(1.0), b_vis, pv_first if s == 0 else v)  # keeps float32 models in float32
         _sample(pv_first if s == 0 else v, u_v[s], v)
         _propup(v, W, b_hid, ph)
         if s < k - 1:
