@@ -8,7 +8,7 @@ Two kinds of reference (MISSION.md, "Speed"):
 - ``*_vs_numpy``: the straightforward NumPy code for the same step (``kernels.set_backend("numpy")``, or
   the NumPy reference a kernel is tested against). ``ratio = ref / ours``, the speed-up.
 
-Every workload is timed ``repeats`` times, ours and the reference alternating, and the best time of each
+Every workload is timed several times (5; AIS once), ours and the reference alternating, and the best time of each
 is kept: on a shared machine the minimum is the least disturbed measurement. Each workload states its
 goal; ``meets_goal`` says whether this run reached it. Wall-clock numbers depend on the machine and its
 load — compare ratios, and quote the machine with them.
@@ -141,7 +141,7 @@ def cd1_b100_vs_gemm(quick):
             np.matmul(v.T, ph, out=gW)
             np.matmul(pv.T, ph, out=gW)
 
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     ours_s, ref_s = _compare(ours, ref, repeats)
     result = _result(ours_s, ref_s, "vs_gemm", 1.15, "CD-1 epoch 784→500, batch 100 ÷ its matrix products")
     batches = [x[i:i + batch] for i in range(0, len(x), batch)]
@@ -167,7 +167,7 @@ def cd1_b10_vs_numpy(quick):
                     opt.step(grads)
         return run
 
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
     result = _result(ours_s, ref_s, "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path")
     return _with_torch(result, None if quick else _torch_cd1(batches, 500), repeats)
@@ -204,7 +204,7 @@ def backprop_b100_vs_gemm(quick):
                 np.matmul(hs[l], Ws[l].T, out=dhs[l - 1])
             np.matmul(xb.T, hs[0], out=gWs[0])
 
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     ours_s, ref_s = _compare(ours, ref, repeats)
     result = _result(ours_s, ref_s, "vs_gemm", 1.05, "MLP 784-500-500-10 epoch, batch 100 ÷ its matrix products")
     return _with_torch(result, None if quick else _torch_mlp(x, y, sizes, batch), repeats)
@@ -275,7 +275,7 @@ def online_ae_vs_numpy(quick):
                 raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
         return run
 
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     ours_s, ref_s = _compare(steps("auto"), steps("numpy"), repeats)
     result = _result(ours_s, ref_s, "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy")
     return _with_torch(result, None if quick else _torch_online_ae(x, W0, lr), repeats)
