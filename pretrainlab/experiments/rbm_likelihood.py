@@ -12,6 +12,9 @@ Tieleman 2008 (PCD). Two model sizes:
 Each model is trained with the lab's ``Trainer``/``SGD``/``ContrastiveDivergence``; a checkpoint per model
 (and the PCD fantasy particles) lets an interrupted ``--full`` run resume where it stopped: run the same
 command with the same ``--out`` again. Finished models are not retrained.
+
+Measured with ``--full --seed 0`` (README, "Results"): test log-likelihood −88.57 nats for PCD (300 epochs) and
+−87.33 for CD-k with k rising to 25 (80 epochs), against −153.87 for CD-1; exact −134.95 for 25 hidden units by PCD.
 """
 import json
 import math
