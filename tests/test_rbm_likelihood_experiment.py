@@ -1,6 +1,6 @@
 """The rbm-likelihood experiment's schedules (the run itself is exercised by tutorial 05 in quick mode)."""
 from pretrainlab.experiments import EXPERIMENTS, get_experiment
-from pretrainlab.experiments.rbm_likelihood import MODES, k_schedule, linear_decay
+from pretrainlab.experiments.rbm_likelihood import SETTINGS, k_schedule, linear_decay
 
 
 def test_registered():
@@ -22,7 +22,7 @@ def test_linear_decay_stays_positive_and_reaches_near_zero():
 
 
 def test_every_mode_has_exact_and_ais_sized_models():
-    for cfg in MODES.values():
+    for cfg in SETTINGS.values():
         sizes = {n for n, _, _ in cfg["models"]}
         methods = {m for _, m, _ in cfg["models"]}
         assert min(sizes) <= 25 < max(sizes)

@@ -12,6 +12,9 @@ Tieleman 2008 (PCD). Two model sizes:
 Each model is trained with the lab's ``Trainer``/``SGD``/``ContrastiveDivergence``; a checkpoint per model
 (and the PCD fantasy particles) lets an interrupted ``--full`` run resume where it stopped: run the same
 command with the same ``--out`` again. Finished models are not retrained.
+
+Measured with ``--full --seed 0`` (README, "Results"): test log-likelihood −88.57 nats for PCD (300 epochs) and
+−87.33 for CD-k with k rising to 25 (80 epochs), against −153.87 for CD-1; exact −134.95 for 25 hidden units by PCD.
 """
 import json
 import math
@@ -24,12 +27,13 @@ from ..data import load_mnist
 from ..likelihood import MAX_EXACT_UNITS, ais_log_partition, exact_log_partition, log_likelihood
 from ..rbm import BernoulliRBM, ContrastiveDivergence
 from ..train import SGD, Trainer, step_change
+from . import prepare
 
 # Per mode: data sizes, the models in training order (n_hidden, method, epochs), and the AIS effort.
 #   method "CD-1": k = 1; "CD-k": k grows linearly from 1 to k_max over the first ``ramp`` epochs (as
 #   Salakhutdinov & Murray 2008 grew k to 25); "PCD": persistent chains (Tieleman 2008), N_CHAINS particles.
 #   The large PCD model comes first, so a run cut short by a deadline has the headline number.
-MODES = {
+SETTINGS = {
     "quick": dict(n_train=5000, n_test=1000, lr=0.02, k_max=5, ramp=5, monitor_betas=200, final_betas=1000,
                   n_runs=50, eval_every=2,
                   models=[(50, "PCD", 8), (10, "PCD", 8), (10, "CD-1", 8), (10, "CD-k", 8), (50, "CD-1", 8),
@@ -174,12 +178,8 @@ def table(records):
 
 
 def run(mode="default", out=Path("rbm-likelihood"), seed=0, verbose=True):
-    """Train the RBMs of ``MODES[mode]``, evaluate them, write results.json, rbm_likelihood.png; return the results."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
-    cfg = MODES[mode]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Train the RBMs of ``SETTINGS[mode]``, evaluate them, write results.json, rbm_likelihood.png; return the results."""
+    cfg, out = prepare(mode, SETTINGS, out)
     data = load_mnist(binarize="sample", rng=seed, n_train=cfg["n_train"], n_test=cfg["n_test"])
     records = [_train_one(f"h{n_hidden}-{method}", n_hidden, method, epochs, data, cfg, out, seed, verbose)
                for n_hidden, method, epochs in cfg["models"]]
