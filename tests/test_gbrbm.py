@@ -1,6 +1,4 @@
 """Gaussian–Bernoulli RBM: free energy and conditionals against enumeration and numerical integration; it learns."""
-import itertools
-
 import numpy as np
 import pytest
 
@@ -8,18 +6,11 @@ from pretrainlab import SGD, ContrastiveDivergence, GaussianBernoulliRBM, Traine
 from pretrainlab.data import spiked_covariance, standardize
 from pretrainlab.likelihood import exact_log_partition, log_likelihood
 
-
-def all_states(n):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+from helpers import all_states, random_rbm
 
 
 def tiny_gbrbm(n_visible=2, n_hidden=3, seed=0, scale=0.8):
-    rbm = GaussianBernoulliRBM(n_visible, n_hidden, rng=seed, dtype=np.float64)
-    rng = np.random.default_rng(seed + 50)
-    rbm.params["W"][...] = scale * rng.standard_normal((n_visible, n_hidden))
-    rbm.params["b_vis"][...] = rng.standard_normal(n_visible)
-    rbm.params["b_hid"][...] = rng.standard_normal(n_hidden)
-    return rbm
+    return random_rbm(n_visible, n_hidden, scale=scale, seed=seed, cls=GaussianBernoulliRBM)
 
 
 def grid_2d(lim=9.0, n=601):

@@ -1,6 +1,4 @@
 """Exact log Z against brute force, and AIS against exact log Z (random tiny models and an MNIST-trained 784×20)."""
-import itertools
-
 import numpy as np
 import pytest
 
@@ -9,18 +7,7 @@ from pretrainlab.data import load_mnist
 from pretrainlab.likelihood import (AISResult, ais_betas, ais_log_partition, ais_step, base_log_partition,
                                     base_visible_bias, exact_log_partition, log_likelihood)
 
-
-def all_states(n):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
-
-
-def random_rbm(cls, n_visible, n_hidden, scale=1.0, seed=0):
-    rbm = cls(n_visible, n_hidden, rng=seed, dtype=np.float64)
-    rng = np.random.default_rng(seed + 100)
-    rbm.params["W"][...] = scale * rng.standard_normal((n_visible, n_hidden))
-    rbm.params["b_vis"][...] = rng.standard_normal(n_visible)
-    rbm.params["b_hid"][...] = rng.standard_normal(n_hidden)
-    return rbm
+from helpers import all_states, random_rbm
 
 
 def brute_force_log_z(rbm):
@@ -33,7 +20,7 @@ def brute_force_log_z(rbm):
 
 @pytest.mark.parametrize("shape,seed", [((6, 4), 0), ((4, 7), 1), ((5, 5), 2), ((9, 3), 3)])
 def test_exact_log_z_matches_brute_force_over_either_layer(shape, seed):
-    rbm = random_rbm(BernoulliRBM, *shape, seed=seed)
+    rbm = random_rbm(*shape, seed=seed)
     expected = brute_force_log_z(rbm)
     assert exact_log_partition(rbm, over="visible") == pytest.approx(expected, abs=1e-10)
     assert exact_log_partition(rbm, over="hidden") == pytest.approx(expected, abs=1e-10)
@@ -42,7 +29,7 @@ def test_exact_log_z_matches_brute_force_over_either_layer(shape, seed):
 
 
 def test_exact_probabilities_sum_to_one():
-    rbm = random_rbm(BernoulliRBM, 7, 5, seed=4)
+    rbm = random_rbm(7, 5, seed=4)
     V = all_states(7)
     log_z = exact_log_partition(rbm)
     assert np.exp(-rbm.free_energy(V) - log_z).sum() == pytest.approx(1.0, abs=1e-12)
@@ -77,7 +64,7 @@ def test_ais_betas_follow_the_paper_schedule():
 @pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
 def test_ais_step_weight_update_is_the_log_ratio_of_intermediate_models(cls):
     """The update equals log p*_β(v) − log p*_β'(v), written here from the joint energy (1−β)E_A + βE_B."""
-    rbm = random_rbm(cls, 6, 4, scale=0.5, seed=5)
+    rbm = random_rbm(6, 4, scale=0.5, seed=5, cls=cls)
     rng = np.random.default_rng(0)
     gaussian = cls is GaussianBernoulliRBM
     a = rng.standard_normal(6)
@@ -98,7 +85,7 @@ def test_ais_step_weight_update_is_the_log_ratio_of_intermediate_models(cls):
 @pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
 def test_ais_at_beta_zero_samples_the_base_model(cls):
     """At β = 0 the transition ignores the RBM: v is drawn from the base model (mean σ(a) or a)."""
-    rbm = random_rbm(cls, 5, 3, seed=6)
+    rbm = random_rbm(5, 3, seed=6, cls=cls)
     gaussian = cls is GaussianBernoulliRBM
     rng = np.random.default_rng(1)
     n = 40000
@@ -112,7 +99,7 @@ def test_ais_at_beta_zero_samples_the_base_model(cls):
 
 @pytest.mark.parametrize("cls,shape", [(BernoulliRBM, (10, 8)), (GaussianBernoulliRBM, (4, 6))])
 def test_ais_agrees_with_exact_on_random_models(cls, shape):
-    rbm = random_rbm(cls, *shape, scale=0.7, seed=7)
+    rbm = random_rbm(*shape, scale=0.7, seed=7, cls=cls)
     exact = exact_log_partition(rbm)
     res = ais_log_partition(rbm, n_runs=100, n_betas=3000, rng=0)
     assert abs(res.log_z - exact) < max(3 * res.stderr, 0.02)
@@ -123,7 +110,7 @@ def test_ais_agrees_with_exact_on_random_models(cls, shape):
 
 
 def test_ais_uses_its_own_generator_and_is_reproducible():
-    rbm = random_rbm(BernoulliRBM, 8, 5, seed=8)
+    rbm = random_rbm(8, 5, seed=8)
     state = rbm.rng.bit_generator.state
     r1 = ais_log_partition(rbm, n_runs=20, n_betas=200, rng=3)
     r2 = ais_log_partition(rbm, n_runs=20, n_betas=200, rng=3)
@@ -182,7 +169,7 @@ def test_ais_matches_exact_on_an_mnist_trained_784x20_rbm():
 
 def test_ais_mean_weight_is_unbiased_even_with_few_betas():
     """E[w] = Z_B / Z_A exactly, however short the schedule: with many runs the estimate of Z must be on target."""
-    rbm = random_rbm(BernoulliRBM, 12, 6, seed=5)
+    rbm = random_rbm(12, 6, seed=5)
     exact = exact_log_partition(rbm)
     res = ais_log_partition(rbm, n_runs=20000, n_betas=30, rng=1)
     assert abs(res.log_z - exact) < 3 * res.stderr

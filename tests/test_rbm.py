@@ -1,25 +1,11 @@
 """Exact checks of the Bernoulli RBM against brute-force enumeration on tiny models."""
-import itertools
-
 import numpy as np
 import pytest
 
 from pretrainlab import SGD, BernoulliRBM, ContrastiveDivergence, Trainer
 from pretrainlab.data import bars_and_stripes
 
-
-def all_states(n):
-    """Every binary vector of length n, one per row: (2^n, n)."""
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
-
-
-def random_rbm(n_visible=6, n_hidden=4, scale=1.0, seed=0):
-    rbm = BernoulliRBM(n_visible, n_hidden, rng=seed, dtype=np.float64)
-    rng = np.random.default_rng(seed + 100)
-    rbm.params["W"][...] = scale * rng.standard_normal((n_visible, n_hidden))
-    rbm.params["b_vis"][...] = rng.standard_normal(n_visible)
-    rbm.params["b_hid"][...] = rng.standard_normal(n_hidden)
-    return rbm
+from helpers import all_states, random_rbm
 
 
 def exact_distribution(rbm):
