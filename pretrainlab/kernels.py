@@ -459,16 +459,21 @@ def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=Fal
 def _online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses):
     """The loop of ``online_ae_sgd``: two passes over the weights per sample.
 
-    Pass 1 computes each row's reconstruction error (E[i] = e_i, or e⁽ᵏ⁾_i for every k when truncated)
-    and accumulates ∂L/∂h; pass 2 updates row i of W and V and at once adds row i's share of the *next*
-    sample's λ, so the rows are read while they are in cache. Scalars are hoisted out of the inner loops
-    over k so that LLVM vectorises them; ``tied`` (V is W) merges the two updates of the shared row.
+    Pass 1 (``_ae_errors`` / ``_ae_errors_truncated``) computes each row's reconstruction error and
+    accumulates ∂L/∂h; pass 2 (``_ae_encoder_step``, preceded by ``_ae_decoder_step`` unless the decoder's
+    share can ride along) updates row i of the weights and at once adds row i's share of the *next* sample's
+    λ, so each row is read while it is in cache. Every variant (tied or not, truncated or not) picks its
+    passes *outside* the loops over rows: a branch inside them would keep LLVM from vectorising the short
+    loops over k, which costs ~1.7× in speed.
     """
     n, D = X.shape
     K = W.shape[1]
     sqrt_d, inv_d = np.float32(math.sqrt(D)), np.float32(1.0 / D)
     lam, h, dh, dlam = np.zeros(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype)
-    E = np.empty((D, K if truncated else 1), W.dtype)
+    e = np.empty(D, W.dtype)  # e_i, the reconstruction error (plain)
+    E = np.empty((D, K if truncated else 0), W.dtype)  # e⁽ᵏ⁾_i (truncated)
+    merge_decoder = tied and not truncated  # the decoder's share of the shared row goes into pass 2
+    c = lr_V * inv_d
     for i in range(D):  # λ of the first sample (later ones come out of pass 2): Σ_i x_i W[i]
         xi = X[0, i]
         for k in range(K):
@@ -484,41 +489,78 @@ def _online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses
             else:
                 h[k], dh[k] = math.erf(u / math.sqrt(2.0)), math.sqrt(2.0 / math.pi) * math.exp(-0.5 * u * u)
             dlam[k] = 0.0
-        loss = 0.0
-        for i in range(D):  # pass 1: e and D·∂L/∂h_k = Σ_i V[i, k] e_i (or e⁽ᵏ⁾_i)
-            r = -x[i]
-            if truncated:
-                for k in range(K):
-                    r += V[i, k] * h[k]
-                    E[i, k] = r
-                for k in range(K):
-                    dlam[k] += V[i, k] * E[i, k]
-            else:
-                for k in range(K):
-                    r += V[i, k] * h[k]
-                E[i, 0] = r
-                for k in range(K):
-                    dlam[k] += V[i, k] * r
-            loss += r * r
+        if truncated:
+            loss = _ae_errors_truncated(x, V, h, E, dlam)
+        else:
+            loss = _ae_errors(x, V, h, e, dlam)
         losses[t] = loss / (2 * D)
         for k in range(K):
             dlam[k] = dlam[k] * inv_d * dh[k] / sqrt_d  # now ∂L/∂λ / √D = ∂L/∂b
             lam[k] = 0.0
-        x_next = X[min(t + 1, n - 1)]
-        c = lr_V * inv_d
-        for i in range(D):  # pass 2: W[i] −= lr_W x_i ∂L/∂λ/√D, V[i] −= lr_V e_i h / D; next λ += x'_i W[i]
-            a, xi = lr_W * x[i], x_next[i]
-            if truncated:
-                for k in range(K):
-                    V[i, k] -= c * E[i, k] * h[k]
-            elif not tied:
-                ce = c * E[i, 0]
-                for k in range(K):
-                    V[i, k] -= ce * h[k]
-            ce = c * E[i, 0] if tied and not truncated else 0.0  # tied: the decoder's share lands on W too
-            for k in range(K):
-                w = W[i, k] - (a * dlam[k] + ce * h[k])
-                W[i, k] = w
-                lam[k] += xi * w
+        if not merge_decoder and c != 0.0:
+            _ae_decoder_step(V, E if truncated else e.reshape(D, 1), h, c)
+        # (np.float32(0.0), not 0.0: a float64 literal would turn the whole update into float64 arithmetic)
+        _ae_encoder_step(W, x, X[min(t + 1, n - 1)], lr_W, dlam, e, c if merge_decoder else np.float32(0.0), h, lam)
         for k in range(K):
             b[k] -= lr_b * dlam[k]
+
+
+@kernel
+def _ae_errors(x, V, h, e, dlam):
+    """Pass 1: e_i = Σ_k V[i, k] h_k − x_i and dlam_k += V[i, k] e_i (= D·∂L/∂h_k); returns Σ_i e_i²."""
+    loss = 0.0
+    for i in range(V.shape[0]):
+        Vi = V[i]
+        r = -x[i]
+        for k in range(Vi.shape[0]):
+            r += Vi[k] * h[k]
+        e[i] = r
+        for k in range(Vi.shape[0]):
+            dlam[k] += Vi[k] * r
+        loss += r * r
+    return loss
+
+
+@kernel
+def _ae_errors_truncated(x, V, h, E, dlam):
+    """Pass 1, truncated: E[i, k] = e⁽ᵏ⁾_i = Σ_{a≤k} V[i, a] h_a − x_i and dlam_k += V[i, k] e⁽ᵏ⁾_i;
+    returns Σ_i e_i² of the full reconstruction (the last column)."""
+    loss = 0.0
+    K = V.shape[1]
+    for i in range(V.shape[0]):
+        r = -x[i]
+        for k in range(K):
+            r += V[i, k] * h[k]
+            E[i, k] = r
+        for k in range(K):
+            dlam[k] += V[i, k] * E[i, k]
+        loss += r * r
+    return loss
+
+
+@kernel
+def _ae_decoder_step(V, E, h, c):
+    """V[i, k] −= c · e_i h_k with c = lr_V / D (E[i, k] = e⁽ᵏ⁾_i when truncated, E[i, 0] = e_i otherwise)."""
+    truncated = E.shape[1] > 1
+    for i in range(V.shape[0]):
+        Vi = V[i]
+        if truncated:
+            for k in range(Vi.shape[0]):
+                Vi[k] -= c * E[i, k] * h[k]
+        else:
+            ce = c * E[i, 0]
+            for k in range(Vi.shape[0]):
+                Vi[k] -= ce * h[k]
+
+
+@kernel
+def _ae_encoder_step(W, x, x_next, lr_W, dlam, e, c, h, lam):
+    """Pass 2: W[i] −= lr_W x_i ∂L/∂λ/√D + c e_i h (c = lr_V / D carries a tied decoder's share, else 0),
+    then λ_next += x'_i W[i] for the next sample x'."""
+    for i in range(W.shape[0]):
+        Wi = W[i]
+        a, ce, xi = lr_W * x[i], c * e[i], x_next[i]
+        for k in range(Wi.shape[0]):
+            w = Wi[k] - (a * dlam[k] + ce * h[k])
+            Wi[k] = w
+            lam[k] += xi * w
