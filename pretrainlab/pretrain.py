@@ -25,6 +25,9 @@ class LayerSettings:
 
     kind : "rbm" (trained by CD-k, Hinton et al. 2006) or "dae" (tied sigmoid denoising autoencoder with
     masking noise and cross-entropy loss, Vincent et al. 2008).
+    The momentum rises from ``momentum`` to ``final_momentum`` after 5 epochs; the rate then becomes
+    ``final_lr``, or, when that is None, lr · (1 − final_momentum) / (1 − momentum), which keeps the step's
+    long-run size lr / (1 − momentum) unchanged.
     """
 
     kind: str = "rbm"
@@ -33,6 +36,7 @@ class LayerSettings:
     lr: float = 0.1
     momentum: float = 0.5
     final_momentum: float = 0.9
+    final_lr: float | None = None
     weight_decay: float = 2e-4
     cd_k: int = 1
     noise_level: float = 0.25
@@ -56,8 +60,9 @@ def train_layer(x, n_hidden, settings, rng, verbose=False):
                                 weight_decay=settings.weight_decay, dtype=x.dtype, **settings.extra)
         step = layer.loss_and_grads
         decay = 0.0  # the autoencoder's loss already includes its weight decay
-    # momentum rises after 5 epochs with the rate cut so that lr / (1 − momentum) stays constant
-    lr_after = settings.lr * (1 - settings.final_momentum) / (1 - settings.momentum)
+    lr_after = settings.final_lr
+    if lr_after is None:  # cut the rate as the momentum rises, so that lr / (1 − momentum) stays constant
+        lr_after = settings.lr * (1 - settings.final_momentum) / (1 - settings.momentum)
     trainer = Trainer(layer, SGD(layer.params, lr=settings.lr, momentum=settings.momentum, weight_decay=decay),
                       step=step, batch_size=settings.batch_size, rng=rng, verbose=verbose,
                       schedules={"momentum": step_change(settings.momentum, settings.final_momentum, 5),
