@@ -207,27 +207,36 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
     (n_runs, n_visible)) so that a compiled kernel given the same numbers can be tested equal to this one.
     Matrix products run in W's dtype; the weights are accumulated in float64.
     """
-    x = v @ W + b_hid
+    x = v @ W
+    x += b_hid
     d_beta = beta - beta_prev
-    vis = v.astype(np.float64) @ (b_vis - a)
+    # v·(b_vis − a) in W's dtype: float32 rounding here is ~1e-4 of a term that d_beta (≤ 1e-3) then scales
+    vis = v @ (b_vis - a).astype(v.dtype)
     if gaussian:
-        vis -= 0.5 * (b_vis @ b_vis - a @ a)
+        vis = vis - 0.5 * (b_vis @ b_vis - a @ a)
     # softplus(βx) − softplus(β'x) = log1p(σ(β'x) · expm1((β − β')x)), exactly; this form never subtracts two
     # nearly equal numbers (the steps in β are 1e-5), so it keeps its digits in W's dtype — except where a
     # coarse schedule would overflow float32's expm1 (β-steps × |x| > 80): then float64.
-    xs = x if d_beta * float(np.abs(x).max()) < 80 else x.astype(np.float64)
+    xs = x if d_beta * max(float(x.max()), -float(x.min())) < 80 else x.astype(np.float64)
     t = xs.dtype.type
-    s = sigmoid(t(beta_prev) * xs)
-    s *= np.expm1(t(d_beta) * xs)
-    log_w += d_beta * vis + np.log1p(s, out=s).sum(axis=1, dtype=np.float64)
+    s = sigmoid(t(beta_prev) * xs)  # σ(β'x)
+    sm = s * np.expm1(t(d_beta) * xs)  # σ(β'x) (e^{(β−β')x} − 1)
+    log_w += d_beta * vis + np.log1p(sm).sum(axis=1, dtype=np.float64)
     if not transition:
         return v
+    # h ~ σ(βx), with σ(βx) = σ(β'x) e^{(β−β')x} / (1 + σ(β'x)(e^{(β−β')x} − 1)) = (s + sm) / (1 + sm): the
+    # arrays above give it without a fourth pass of exponentials
+    s += sm
+    sm += 1
+    s /= sm
+    h = np.less(u_h, s, out=s).astype(W.dtype, copy=False)
     beta_ = W.dtype.type(beta)  # a float64 scalar would promote the float32 arrays below to float64
-    h = (u_h < sigmoid(beta_ * x)).astype(W.dtype)
-    eta = beta_ * (h @ W.T) + ((1 - beta) * a + beta * b_vis).astype(W.dtype)
+    eta = h @ W.T
+    eta *= beta_
+    eta += ((1 - beta) * a + beta * b_vis).astype(W.dtype)
     if gaussian:
         return eta + r_v
-    return (r_v < sigmoid(eta)).astype(W.dtype)
+    return np.less(r_v, sigmoid(eta, out=eta), out=eta)
 
 
 def ais_log_partition(rbm, n_runs=100, n_betas=14500, rng=None, base_rate=None, data=None, betas=None):
