@@ -45,6 +45,16 @@ class LayerSettings:
     def __post_init__(self):
         if self.kind not in ("rbm", "dae"):
             raise ValueError(f"kind must be 'rbm' or 'dae', got {self.kind!r}")
+        if self.final_lr is not None and not self.final_lr > 0:
+            raise ValueError(f"final_lr must be positive or None, got {self.final_lr}")
+
+    def schedules(self):
+        """The Trainer's per-epoch schedules: momentum and learning rate, each switching after epoch 5."""
+        lr_after = self.final_lr
+        if lr_after is None:  # cut the rate as the momentum rises, so that lr / (1 − momentum) stays constant
+            lr_after = self.lr * (1 - self.final_momentum) / (1 - self.momentum)
+        return {"momentum": step_change(self.momentum, self.final_momentum, 5),
+                "lr": step_change(self.lr, lr_after, 5)}
 
 
 def train_layer(x, n_hidden, settings, rng, verbose=False):
@@ -60,13 +70,9 @@ def train_layer(x, n_hidden, settings, rng, verbose=False):
                                 weight_decay=settings.weight_decay, dtype=x.dtype, **settings.extra)
         step = layer.loss_and_grads
         decay = 0.0  # the autoencoder's loss already includes its weight decay
-    lr_after = settings.final_lr
-    if lr_after is None:  # cut the rate as the momentum rises, so that lr / (1 − momentum) stays constant
-        lr_after = settings.lr * (1 - settings.final_momentum) / (1 - settings.momentum)
     trainer = Trainer(layer, SGD(layer.params, lr=settings.lr, momentum=settings.momentum, weight_decay=decay),
                       step=step, batch_size=settings.batch_size, rng=rng, verbose=verbose,
-                      schedules={"momentum": step_change(settings.momentum, settings.final_momentum, 5),
-                                 "lr": step_change(settings.lr, lr_after, 5)})
+                      schedules=settings.schedules())
     trainer.fit(x, epochs=settings.epochs)
     return layer
 

@@ -36,6 +36,16 @@ def test_greedy_pretraining_learns_each_layer(x):
         assert np.abs(a.W - b.W).max() > 1e-3
 
 
+def test_layer_schedules_raise_momentum_and_set_the_rate_after_epoch_5():
+    cut = LayerSettings(lr=0.1, momentum=0.5, final_momentum=0.9).schedules()
+    assert (cut["momentum"](4), cut["momentum"](5)) == (0.5, 0.9)
+    assert cut["lr"](4) == 0.1 and cut["lr"](5) == pytest.approx(0.02)  # lr / (1 − momentum) kept at 0.2
+    kept = LayerSettings(lr=0.1, momentum=0.5, final_momentum=0.9, final_lr=0.1).schedules()  # Hinton's recipe
+    assert kept["lr"](4) == kept["lr"](50) == 0.1
+    with pytest.raises(ValueError, match="final_lr"):
+        LayerSettings(final_lr=0.0)
+
+
 def test_to_mlp_rejects_bad_stacks(x):
     with pytest.raises(ValueError, match="stack"):
         to_mlp([], n_classes=10)
