@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from ..data import load_mnist
 from ..mlp import MLP
@@ -24,6 +25,7 @@ from ..train import load_model, save_model
 from . import prepare
 
 ARMS = ("random", "dbn", "sda")
+COLORS = {"random": "tab:gray", "dbn": "tab:blue", "sda": "tab:orange"}  # the same in both figures
 
 SETTINGS = {
     "quick": dict(n_unlabelled=2000, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=6, patience=3,
@@ -109,17 +111,24 @@ def format_table(summary):
     return "\n".join(lines)
 
 
+def _plain_log_axis(axis):
+    """Label a log axis 1, 2, 5, 10, 20, … instead of powers of ten (error rates read more easily)."""
+    axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def plot_curves(runs, n_labels):
     """Validation error per epoch of each arm (every seed) for the run with ``n_labels`` labels."""
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
-    colors = dict(zip(ARMS, ("tab:gray", "tab:blue", "tab:orange")))
     for r in runs:
         if r["n_labels"] == n_labels:
-            ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]), color=colors[r["arm"]],
+            ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]), color=COLORS[r["arm"]],
                     label=r["arm"] if r["seed"] == min(x["seed"] for x in runs) else None)
     ax.set(xlabel="fine-tuning epoch", ylabel="validation error (%)", yscale="log",
            title=f"fine-tuning with {n_labels} labels")
+    _plain_log_axis(ax.yaxis)
     ax.legend()
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -133,9 +142,10 @@ def plot_error_vs_labels(summary):
             n = sorted(summary[arm])
             mean = [100 * summary[arm][k]["mean"] for k in n]
             std = [100 * summary[arm][k]["std"] for k in n]
-            ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=arm)
+            ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, color=COLORS[arm], label=arm)
     ax.set(xscale="log", yscale="log", xlabel="number of labelled training images", ylabel="test error (%)",
            title="pretraining vs random initialisation")
+    _plain_log_axis(ax.yaxis)
     ax.legend()
     ax.grid(alpha=0.3, which="both")
     return fig
