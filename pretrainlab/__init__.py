@@ -1,13 +1,16 @@
 """pretrainlab: a read-first NumPy lab for unsupervised pretraining of neural networks.
 
-Start with ``rbm.py`` (restricted Boltzmann machines and contrastive divergence) and ``train.py`` (the one
-training loop). Importing the package is cheap: no JIT compilation, no data loading, no plotting backend.
+Start with ``rbm.py`` (restricted Boltzmann machines), ``cd.py`` (contrastive divergence) and ``train.py``
+(the one training loop). Importing the package is cheap: no JIT compilation, no data loading, no plotting backend.
 """
 from .autoencoder import Autoencoder, TiedAutoencoder
 from .likelihood import ais_log_partition, exact_log_partition, log_likelihood
 from .mlp import MLP
-from .rbm import BernoulliRBM, ContrastiveDivergence, GaussianBernoulliRBM
-from .train import SGD, EarlyStopping, History, Trainer, TrainingDiverged, load_model, save_model
+from .cd import ContrastiveDivergence
+from .checkpoint import load_model, save_model
+from .optim import SGD
+from .rbm import BernoulliRBM, GaussianBernoulliRBM
+from .train import EarlyStopping, History, Trainer, TrainingDiverged
 
 __version__ = "0.1.0"
 

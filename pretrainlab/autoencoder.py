@@ -13,17 +13,18 @@ with W (n_visible, n_hidden) as in an RBM, so a tied autoencoder and an RBM shar
 """
 import numpy as np
 
+from . import penalties as penalty_terms
+from .base import Model, check_float_dtype, param_view, terms_from
 from .layers import (affine_backward, affine_forward, affine_transpose_backward, affine_transpose_forward,
-                     binary_cross_entropy_with_logits, get_activation, init_weights, kl_sparsity, l1_activity,
-                     l2_penalty, squared_error)
-from .validation import as_generator, check_array, check_positive_int
+                     binary_cross_entropy_with_logits, get_activation, init_weights, squared_error)
+from .validation import as_generator, check_array, check_number, check_positive_int
 
 LOSSES = ("cross_entropy", "squared_error")
 NOISES = (None, "mask", "gaussian")
 SPARSITIES = (None, "kl", "l1")
 
 
-class Autoencoder:
+class Autoencoder(Model):
     """Autoencoder with separate encoder and decoder weights: x̂ = g(f(x̃ W + b_hid) W_decᵀ + b_vis).
 
     Parameters
@@ -52,8 +53,8 @@ class Autoencoder:
     sparsity_weight : float
         β (used only when ``sparsity`` is set).
     weight_decay : float
-        λ: adds ½λ‖W‖² (and ½λ‖W_dec‖²) to the loss. The penalty is part of this model's loss and gradient,
-        so train it with ``SGD(weight_decay=0)`` to avoid counting it twice.
+        λ: adds ½λ‖W‖² (and ½λ‖W_dec‖²) to the loss (``penalties.WeightDecay``).
+    penalties : list of further penalty terms (``penalties.py``), e.g. study 3's diversifying terms on h.
     train_biases : bool
         False freezes b_vis and b_hid at 0: they are then left out of ``params`` (and of the gradients), so
         an optimiser and the gradient checker see only the trainable arrays. The biases remain readable as
@@ -70,10 +71,12 @@ class Autoencoder:
     """
 
     tied = False
+    config_names = ("n_visible", "n_hidden", "encoder", "decoder", "loss", "noise", "noise_level", "sparsity",
+                    "sparsity_target", "sparsity_weight", "weight_decay", "train_biases", "init")
 
     def __init__(self, n_visible, n_hidden, rng=None, encoder="sigmoid", decoder="sigmoid", loss="cross_entropy",
                  noise=None, noise_level=0.0, sparsity=None, sparsity_target=0.05, sparsity_weight=1.0,
-                 weight_decay=0.0, train_biases=True, init="uniform", dtype=np.float32):
+                 weight_decay=0.0, train_biases=True, init="uniform", dtype=np.float32, penalties=()):
         self.n_visible = check_positive_int(n_visible, "n_visible")
         self.n_hidden = check_positive_int(n_hidden, "n_hidden")
         self.rng = as_generator(rng)
@@ -88,27 +91,24 @@ class Autoencoder:
         self.loss = loss
         if noise not in NOISES:
             raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
-        noise_level = float(noise_level)
-        if noise == "mask" and not 0.0 <= noise_level < 1.0:
-            raise ValueError(f"noise_level must be a masking probability in [0, 1), got {noise_level}")
-        if noise_level < 0.0:
-            raise ValueError(f"noise_level must be ≥ 0, got {noise_level}")
+        noise_level = check_number(noise_level, "noise_level", low=0.0, high=1.0 if noise == "mask" else None,
+                                   high_open=True)
         self.noise, self.noise_level = noise, noise_level
         if sparsity not in SPARSITIES:
             raise ValueError(f"sparsity must be one of {SPARSITIES}, got {sparsity!r}")
         if sparsity == "kl" and encoder != "sigmoid":
             raise ValueError(f"sparsity='kl' needs encoder='sigmoid' (activations read as rates in (0, 1)), "
                              f"got encoder={encoder!r}; use sparsity='l1'")
-        if not 0.0 < sparsity_target < 1.0:
-            raise ValueError(f"sparsity_target must be in (0, 1), got {sparsity_target}")
-        if sparsity_weight < 0 or weight_decay < 0:
-            raise ValueError(f"sparsity_weight and weight_decay must be ≥ 0, got {sparsity_weight}, {weight_decay}")
+        self.extra_penalties = terms_from(penalties)
+        self.penalties = penalty_terms.build(weight_decay, sparsity, sparsity_target, sparsity_weight,
+                                             self.extra_penalties)
         self.sparsity = sparsity
-        self.sparsity_target, self.sparsity_weight = float(sparsity_target), float(sparsity_weight)
-        self.weight_decay = float(weight_decay)
+        self.sparsity_target = penalty_terms.check_rate(sparsity_target, "sparsity_target")
+        self.sparsity_weight = penalty_terms.check_weight(sparsity_weight, "sparsity_weight")
+        self.weight_decay = penalty_terms.check_weight(weight_decay, "weight_decay")
         self.train_biases = bool(train_biases)
         self.init = init
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
 
         weights = {"W": init_weights(self.n_visible, self.n_hidden, init, self.rng, encoder, self.dtype)}
         if not self.tied:
@@ -121,9 +121,7 @@ class Autoencoder:
     def _array(self, name):
         return self.params[name] if name in self.params else self.frozen[name]
 
-    @property
-    def W(self):
-        return self.params["W"]
+    W = param_view("W", "encoder weights (n_visible, n_hidden)")
 
     @property
     def W_dec(self):
@@ -138,21 +136,8 @@ class Autoencoder:
     def b_hid(self):
         return self._array("b_hid")
 
-    def config(self):
-        """Constructor arguments that rebuild this model (used by checkpoints)."""
-        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "encoder": self.encoder,
-                "decoder": self.decoder, "loss": self.loss, "noise": self.noise, "noise_level": self.noise_level,
-                "sparsity": self.sparsity, "sparsity_target": self.sparsity_target,
-                "sparsity_weight": self.sparsity_weight, "weight_decay": self.weight_decay,
-                "train_biases": self.train_biases, "init": self.init, "dtype": self.dtype.name}
-
-    def astype(self, dtype):
-        """Convert every array to ``dtype`` in place (e.g. float64 for gradient checks); returns self."""
-        self.dtype = np.dtype(dtype)
-        for arrays in (self.params, self.frozen):
-            for name, value in arrays.items():
-                arrays[name] = value.astype(self.dtype)
-        return self
+    def array_groups(self):
+        return (self.params, self.frozen)
 
     # ------------------------------------------------------------------ input checks
     def check_x(self, x, name="x"):
@@ -215,7 +200,11 @@ class Autoencoder:
             ∂L/∂W_dec = δ_visᵀ h,    ∂L/∂b_vis = Σ_n δ_vis,
             ∂L/∂W     = x̃ᵀ δ_hid,    ∂L/∂b_hid = Σ_n δ_hid,   plus λW (and λW_dec) for weight decay.
 
-        x : (n, n_visible).  y is ignored (the signature every trainable model shares).
+        x : (n, n_visible).  y : labels, read only by penalty terms that use them (study 3's diversifying
+        terms; −1 marks an unlabelled sample), else ignored.
+
+        Which path runs: always this NumPy code (autoencoder steps at batch ≥ 20 are matrix-product bound;
+        study 4's online autoencoder, which runs at batch 1, has its kernel in ``kernels/shallow_ae.py``).
         Returns ``(loss, grads)`` with ``grads`` keyed like ``params``.
         """
         x = self.check_x(x)
@@ -235,10 +224,10 @@ class Autoencoder:
             d_a_vis = decoder_backward(d_x_hat, x_hat_cache)
 
         dh, dW_dec, db_vis = affine_transpose_backward(d_a_vis, dec_cache)
-        if self.sparsity is not None:
-            penalty = kl_sparsity(h, self.sparsity_target) if self.sparsity == "kl" else l1_activity(h)
-            loss += self.sparsity_weight * penalty[0]
-            dh += self.sparsity_weight * penalty[1]
+        penalty, d_penalty = penalty_terms.activity_terms(self.penalties, h, y, self.rng)  # R(h): sparsity, DR
+        if d_penalty is not None:
+            loss += penalty
+            dh += d_penalty
         d_a_hid = encoder_backward(dh, h_cache)
         _, dW, db_hid = affine_backward(d_a_hid, enc_cache, need_dx=False)
 
@@ -247,11 +236,7 @@ class Autoencoder:
             dW += dW_dec  # W is used twice: encoder and decoder contributions add (see TiedAutoencoder)
         else:
             grads["W_dec"] = dW_dec
-        if self.weight_decay:
-            for name, grad in grads.items():
-                value, d = l2_penalty(self.params[name])
-                loss += self.weight_decay * value
-                grad += self.weight_decay * d
+        loss = penalty_terms.add_weight_terms(self.penalties, self.params, loss, grads)  # ½λ‖W‖² (+ ½λ‖W_dec‖²)
         if self.train_biases:
             grads["b_vis"], grads["b_hid"] = db_vis, db_hid
         return float(loss), grads

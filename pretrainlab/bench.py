@@ -28,8 +28,10 @@ from . import kernels
 from .data import load_mnist, minibatches
 from .likelihood import ais_log_partition
 from .mlp import MLP
-from .rbm import BernoulliRBM, ContrastiveDivergence
-from .train import SGD
+from .cd import ContrastiveDivergence
+from .optim import SGD
+from .rbm import BernoulliRBM
+from .shallow_ae import online_ae_sgd
 
 
 def _best_time(fn, repeats):
@@ -259,7 +261,7 @@ def ais_vs_gemm(quick):
 
 def online_ae_vs_numpy(quick):
     """Online SGD (batch 1) of study 4's tied ReLU autoencoder 784→32 on standardised MNIST:
-    ``kernels.online_ae_sgd`` (the kernel) against its straightforward NumPy steps (``online_ae_grads``)."""
+    ``shallow_ae.online_ae_sgd`` (the kernel) against its straightforward NumPy steps (``online_ae_grads``)."""
     x = _mnist(1_000 if quick else 20_000)
     x = (x - x.mean()) / x.std()
     n_visible, n_hidden = x.shape[1], 32
@@ -270,7 +272,7 @@ def online_ae_vs_numpy(quick):
         def run():
             W, b = W0.copy(), np.zeros(n_hidden, np.float32)
             with kernels.backend(backend):
-                losses = kernels.online_ae_sgd(x, W, W, b, lr, lr, lr, activation="relu")
+                losses = online_ae_sgd(x, W, W, b, lr, lr, lr, activation="relu")
             if not np.all(np.isfinite(losses)):
                 raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
         return run

@@ -17,16 +17,17 @@ and multiplying the importance weights p*_{β_k}(v_k) / p*_{β_{k−1}}(v_k) alo
 an unbiased estimate of Z_B / Z_A; its logarithm (what is reported) tends to *underestimate* log Z, so AIS
 log-likelihoods err on the optimistic side when the chains mix badly.
 
-Both ``BernoulliRBM`` and ``GaussianBernoulliRBM`` are handled; the difference is confined to the visible
-units' energy term and conditional sampler (``rbm.visible_units``).
+Both ``BernoulliRBM`` and ``GaussianBernoulliRBM`` are handled without a branch on the kind of unit: the
+code asks the model for what differs — its visible energy, noise, sampler from a natural parameter, and the
+base model's parameter and normaliser (the "visible units" methods of ``rbm.py``).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernels
-from .layers import sigmoid, softplus
-from .validation import as_generator, check_positive_int
+from .layers import sigmoid
+from .validation import as_generator, check_number, check_positive_int
 
 #: refuse exact enumeration above this many units in the enumerated layer (2^25 ≈ 3.4e7 states)
 MAX_EXACT_UNITS = 25
@@ -61,14 +62,14 @@ def exact_log_partition(rbm, over=None, chunk_size=2 ** 9):
 
     Raises ValueError (naming ``rbm``) when the enumerated layer has more than 25 units.
     """
+    check_rbm(rbm)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    gaussian = rbm.visible_units == "gaussian"
     if over is None:
-        over = "hidden" if gaussian or rbm.n_hidden <= rbm.n_visible else "visible"
+        over = "visible" if rbm.enumerable_visibles and rbm.n_visible < rbm.n_hidden else "hidden"
     if over not in ("visible", "hidden"):
         raise ValueError(f"over must be None, 'visible' or 'hidden', got {over!r}")
-    if over == "visible" and gaussian:
-        raise ValueError("over: a Gaussian visible layer cannot be enumerated; use over='hidden'")
+    if over == "visible" and not rbm.enumerable_visibles:
+        raise ValueError("over: a real-valued visible layer cannot be enumerated; use over='hidden'")
     n = rbm.n_visible if over == "visible" else rbm.n_hidden
     if n > MAX_EXACT_UNITS:
         raise ValueError(
@@ -87,8 +88,18 @@ def log_likelihood(rbm, v, log_z):
 
     ``log_z`` is a float (from ``exact_log_partition``) or an ``AISResult`` (its ``log_z`` is used).
     """
-    log_z = getattr(log_z, "log_z", log_z)
+    check_rbm(rbm)
+    log_z = check_number(getattr(log_z, "log_z", log_z), "log_z")
     return float(-rbm.free_energy(v).astype(np.float64).mean() - log_z)
+
+
+def check_rbm(rbm, name="rbm"):
+    """A TypeError naming ``name`` unless it is one of the lab's RBMs (anything with their conditionals)."""
+    from .rbm import BernoulliRBM
+
+    if not isinstance(rbm, BernoulliRBM):
+        raise TypeError(f"{name} must be a BernoulliRBM or GaussianBernoulliRBM, got {type(rbm).__name__}")
+    return rbm
 
 
 # ---------------------------------------------------------------------------------------------- AIS
@@ -149,44 +160,22 @@ class AISResult:
 def base_visible_bias(rbm, data=None, base_rate=None, smoothing=0.05):
     """The base model A's visible parameter ``a``: E_A(v) = ``rbm.visible_energy(v, a)``, no hidden interaction.
 
-    Binary visibles: a_i = log(p_i / (1 − p_i)), p the data's pixel means smoothed as (N p + s)/(N + 2s)
-    (``smoothing`` s pseudo-counts each way, so never-on pixels get a finite bias) — Salakhutdinov & Murray
-    2008, §4.2. Gaussian visibles: a = the data mean. ``base_rate`` gives p (or the mean) directly; with
-    neither, p = ½ (a = 0) for binary and a = the model's b_vis for Gaussian units.
+    The model says what a is for its units (``rbm.base_visible_param``): for binary visibles the smoothed
+    log-odds of the data's pixel means (Salakhutdinov & Murray 2008, §4.2), for Gaussian ones the data mean.
+    A base model close to the data makes AIS far more accurate.
     """
-    gaussian = rbm.visible_units == "gaussian"
-    if base_rate is not None:
-        p = np.asarray(base_rate, dtype=np.float64)
-        if p.shape != (rbm.n_visible,):
-            raise ValueError(f"base_rate must have shape ({rbm.n_visible},), got {p.shape}")
-    elif data is not None:
-        v = rbm.check_v(data, "data")
-        p = v.mean(axis=0, dtype=np.float64)
-        if not gaussian:
-            p = (len(v) * p + smoothing) / (len(v) + 2 * smoothing)
-    else:
-        p = rbm.b_vis.astype(np.float64) if gaussian else np.full(rbm.n_visible, 0.5)
-    if gaussian:
-        return p
-    if np.any(p <= 0) or np.any(p >= 1):
-        raise ValueError("base_rate must lie strictly inside (0, 1) for binary visible units")
-    return np.log(p / (1 - p))
+    return check_rbm(rbm).base_visible_param(data, base_rate, smoothing)
 
 
 def base_log_partition(rbm, a):
     """log Z_A for the base model E_A(v) = visible_energy(v, a), counting the n_hidden free hidden units:
 
-        binary:    log Z_A = Σ_i softplus(a_i) + n_hidden log 2
-        Gaussian:  log Z_A = (n_visible / 2) log 2π + n_hidden log 2
+        log Z_A = log Σ_v e^{−E_A(v)} + n_hidden log 2      (binary: Σ_i softplus(a_i); Gaussian: (n/2) log 2π)
     """
-    if rbm.visible_units == "gaussian":
-        log_z_vis = 0.5 * rbm.n_visible * np.log(2 * np.pi)
-    else:
-        log_z_vis = float(softplus(np.asarray(a, dtype=np.float64)).sum())
-    return float(log_z_vis + rbm.n_hidden * np.log(2.0))
+    return float(rbm.visible_log_partition(a) + rbm.n_hidden * np.log(2.0))
 
 
-def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, transition=True):
+def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, rbm, u_h, r_v, transition=True):
     """One AIS step for all runs at once: update the log weights at β, then one Gibbs transition at β.
 
     With the base model A of no weights, the intermediate model's unnormalised marginal is
@@ -198,7 +187,9 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
 
     1. adds log p*_β(v) − log p*_{β_prev}(v)
            = (β − β_prev)(E_vis(v; a) − E_vis(v; b_vis)) + Σ_j [softplus(β x_j) − softplus(β_prev x_j)]
-       to ``log_w``, the bracket computed as log1p(σ(β_prev x_j) · expm1((β − β_prev) x_j)); for both kinds of units E_vis(v; a) − E_vis(v; b) = v·(b − a) − ½(‖b‖² − ‖a‖²)·[gaussian];
+       to ``log_w``, the bracket computed as log1p(σ(β_prev x_j) · expm1((β − β_prev) x_j)); for both kinds of
+       units E_vis(v; a) − E_vis(v; b) = v·(b − a) + ``rbm.visible_energy_offset(a, b)`` (0 for binary units,
+       −½(‖b‖² − ‖a‖²) for Gaussian ones);
     2. if ``transition``: draws h ~ σ(β x) (by h = [u_h < σ(β x)]), then v from the visible conditional of
        p*_β, whose natural parameter is η = (1−β) a + β (b_vis + Wh): binary v = [r_v < σ(η)], Gaussian
        v = η + r_v. This Gibbs step leaves p*_β invariant.
@@ -212,8 +203,7 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
     d_beta = beta - beta_prev
     # v·(b_vis − a) in W's dtype: float32 rounding here is ~1e-4 of a term that d_beta (≤ 1e-3) then scales
     vis = v @ (b_vis - a).astype(v.dtype)
-    if gaussian:
-        vis = vis - 0.5 * (b_vis @ b_vis - a @ a)
+    vis = vis + rbm.visible_energy_offset(a, b_vis)
     # softplus(βx) − softplus(β'x) = log1p(σ(β'x) · expm1((β − β')x)), exactly; this form never subtracts two
     # nearly equal numbers (the steps in β are 1e-5), so it keeps its digits in W's dtype — except where a
     # coarse schedule would overflow float32's expm1 (β-steps × |x| > 80): then float64.
@@ -234,9 +224,7 @@ def ais_step(v, log_w, beta_prev, beta, W, b_vis, b_hid, a, gaussian, u_h, r_v, 
     eta = h @ W.T
     eta *= beta_
     eta += ((1 - beta) * a + beta * b_vis).astype(W.dtype)
-    if gaussian:
-        return eta + r_v
-    return np.less(r_v, sigmoid(eta, out=eta), out=eta)
+    return rbm.visible_from_natural(eta, r_v)
 
 
 def ais_log_partition(rbm, n_runs=100, n_betas=14500, rng=None, base_rate=None, data=None, betas=None):
@@ -259,43 +247,30 @@ def ais_log_partition(rbm, n_runs=100, n_betas=14500, rng=None, base_rate=None, 
     Cost: n_betas × two (n_runs × n_visible × n_hidden) matrix products; 100 runs × 14 500 betas on a
     784×500 RBM take about a minute on one core in float32.
     """
+    check_rbm(rbm)
     n_runs = check_positive_int(n_runs, "n_runs")
     rng = as_generator(rng)
     if betas is None:
-        betas = ais_betas(n_betas)
+        betas = ais_betas(check_positive_int(n_betas, "n_betas"))
     else:
         betas = np.asarray(betas, dtype=np.float64)
-        if betas.ndim != 1 or len(betas) < 2 or betas[0] != 0 or betas[-1] != 1 or np.any(np.diff(betas) <= 0):
-            raise ValueError("betas must increase strictly from 0 to 1")
-    gaussian = rbm.visible_units == "gaussian"
+        if (betas.ndim != 1 or len(betas) < 2 or not np.all(np.isfinite(betas)) or betas[0] != 0
+                or betas[-1] != 1 or np.any(np.diff(betas) <= 0)):
+            raise ValueError("betas must be finite and increase strictly from 0 to 1")
     dtype = rbm.dtype
     a = base_visible_bias(rbm, data, base_rate)
     W, b_vis, b_hid = rbm.W, rbm.b_vis.astype(np.float64), rbm.b_hid
     n_vis, n_hid = rbm.n_visible, rbm.n_hidden
-
-    def visible_noise():
-        shape = (n_runs, n_vis)
-        return rng.standard_normal(shape, dtype=dtype) if gaussian else rng.random(shape, dtype=dtype)
-
     # v_1 ~ p_A: the β = 0 transition draws from the base model whatever h is.
-    a_dtype = a.astype(dtype)
-    v = a_dtype + visible_noise() if gaussian else (visible_noise() < sigmoid(a_dtype)).astype(dtype)
+    v = rbm.visible_from_natural(np.tile(a.astype(dtype), (n_runs, 1)), rbm.visible_noise(rng, (n_runs, n_vis)))
+    if rbm.has_kernels and kernels.use_kernel(n_runs, kernels.AIS_KERNEL_MAX_RUNS):
+        from .kernels.rbm import ais_log_weights  # few runs: the same steps compiled, same random numbers
+        log_w = ais_log_weights(v, betas, W, b_vis, b_hid, a, rng)
+        return AISResult.from_log_weights(log_w, base_log_partition(rbm, a))
     log_w = np.zeros(n_runs)
-    # Few runs: the Numba kernel (same random numbers, same order); it knows binary visible units only.
-    use_kernel = not gaussian and kernels.use_kernel(n_runs, kernels.AIS_KERNEL_MAX_RUNS)
-    if use_kernel:
-        x, h, v_next = np.empty((n_runs, n_hid), dtype), np.empty((n_runs, n_hid), dtype), np.empty_like(v)
-        no_noise = np.empty((0, 0), dtype)
     for k in range(1, len(betas)):
         last = k == len(betas) - 1
         u_h = None if last else rng.random((n_runs, n_hid), dtype=dtype)
-        r_v = None if last else visible_noise()
-        if use_kernel:
-            kernels.ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a,
-                             no_noise if last else u_h, no_noise if last else r_v, not last, x, h, v_next)
-            if not last:
-                v, v_next = v_next, v  # the transition wrote the new states into v_next
-        else:
-            v = ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a, gaussian, u_h, r_v,
-                         transition=not last)
+        r_v = None if last else rbm.visible_noise(rng, (n_runs, n_vis))
+        v = ais_step(v, log_w, betas[k - 1], betas[k], W, b_vis, b_hid, a, rbm, u_h, r_v, transition=not last)
     return AISResult.from_log_weights(log_w, base_log_partition(rbm, a))

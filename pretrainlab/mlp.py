@@ -11,14 +11,15 @@ lets greedy pretraining copy those weights straight into ``W1``, ``W2``, ...
 import numpy as np
 
 from . import kernels
-from .layers import (affine_backward, affine_forward, get_activation, init_weights, l2_penalty, softmax,
-                     softmax_cross_entropy)
+from . import penalties as penalty_terms
+from .base import Model, check_float_dtype, terms_from
+from .layers import affine_backward, affine_forward, get_activation, init_weights, softmax, softmax_cross_entropy
 from .validation import as_generator, check_array, check_labels, check_positive_int
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
 
-class MLP:
+class MLP(Model):
     """Feed-forward classifier: hidden layers of sigmoid/tanh/ReLU units and a softmax output.
 
     Parameters
@@ -33,23 +34,32 @@ class MLP:
         Weight initialisation by name (``layers.init_weights``): "uniform" is the Theano tutorials'
         U(±√(6/(n_in + n_out))), ×4 for sigmoid layers. Biases start at 0.
     weight_decay : float
-        λ: adds ½λ Σ_l ‖W_l‖² to the loss (not the biases). It is part of this model's loss and gradient, so
-        train with ``SGD(weight_decay=0)``.
+        λ: adds ½λ Σ_l ‖W_l‖² to the loss (not the biases; ``penalties.WeightDecay``).
     dtype : float32 (fast) or float64 (exact checks).
+    penalties : further penalty terms; activity terms act on every hidden layer h_1 … h_{L−1} (study 3's
+        diversifying terms).
+
+    Which path runs: ``_loss_and_grads_numpy`` (the reference) or, for batches of at most
+    ``kernels.MLP_KERNEL_MAX_BATCH`` rows, ``kernels/dense.py``'s ``mlp_loss_and_grads`` (the same forward and
+    backward pass, one pass over each W); ``kernels.set_backend("numpy")`` forces the reference.
 
     Attributes
     ----------
     params : dict "W1", "b1", "W2", "b2", ...  with W_l (n_{l−1}, n_l) and b_l (n_l,).
     """
 
+    config_names = ("layer_sizes", "activation", "init", "weight_decay")
+
     def __init__(self, layer_sizes, rng=None, activation="sigmoid", init="uniform", weight_decay=0.0,
-                 dtype=np.float32):
+                 dtype=np.float32, penalties=()):
         sizes = list(layer_sizes) if not isinstance(layer_sizes, (str, bytes)) else []
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes must list at least the input and output sizes, got {layer_sizes!r}")
         self.layer_sizes = [check_positive_int(n, "layer_sizes") for n in sizes]
         if self.layer_sizes[-1] < 2:
             raise ValueError(f"layer_sizes must end with the number of classes (≥ 2), got {self.layer_sizes[-1]}")
+        if isinstance(activation, (list, tuple)):
+            activation = list(activation)
         n_hidden_layers = len(self.layer_sizes) - 2
         names = [activation] * n_hidden_layers if isinstance(activation, str) else list(activation)
         if len(names) != n_hidden_layers:
@@ -57,12 +67,13 @@ class MLP:
                              f"got {len(names)}")
         self._activations = [get_activation(name, "activation", HIDDEN_ACTIVATIONS) for name in names]
         self.activation = activation if isinstance(activation, str) else names
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = penalty_terms.check_weight(weight_decay, "weight_decay")
+        self.extra_penalties = terms_from(penalties)
+        self.penalties = penalty_terms.build(weight_decay, extra=self.extra_penalties)
+        self._activity_penalties = [t for t in self.penalties if not penalty_terms.is_weight_term(t)]
         self.init = init
         self.rng = as_generator(rng)
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         self.params = {}
         for l, (n_in, n_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:]), start=1):
             unit = names[l - 1] if l <= n_hidden_layers else "softmax"
@@ -77,18 +88,6 @@ class MLP:
     @property
     def n_classes(self):
         return self.layer_sizes[-1]
-
-    def config(self):
-        """Constructor arguments that rebuild this model (used by checkpoints)."""
-        return {"layer_sizes": self.layer_sizes, "activation": self.activation, "init": self.init,
-                "weight_decay": self.weight_decay, "dtype": self.dtype.name}
-
-    def astype(self, dtype):
-        """Convert every parameter to ``dtype`` in place (e.g. float64 for gradient checks); returns self."""
-        self.dtype = np.dtype(dtype)
-        for name, value in self.params.items():
-            self.params[name] = value.astype(self.dtype)
-        return self
 
     def check_x(self, x, name="x"):
         return check_array(x, name, n_cols=self.layer_sizes[0], dtype=self.dtype)
@@ -132,26 +131,30 @@ class MLP:
 
     # ------------------------------------------------------------------ forward and backward
     def loss_and_grads(self, x, y=None):
-        """Mean softmax cross-entropy (+ ½λ Σ‖W_l‖²) of labels y and its gradients, by backpropagation:
+        """Mean softmax cross-entropy (+ ½λ Σ‖W_l‖² and any penalty terms) of labels y and its gradients,
+        by backpropagation:
 
             δ_L = ∂L/∂logits = (p − onehot(y)) / n
-            ∂L/∂W_l = h_{l−1}ᵀ δ_l + λ W_l,    ∂L/∂b_l = Σ_n δ_l,    δ_{l−1} = (δ_l W_lᵀ) ⊙ f'_{l−1}(a_{l−1})
+            ∂L/∂W_l = h_{l−1}ᵀ δ_l + λ W_l,    ∂L/∂b_l = Σ_n δ_l,
+            δ_{l−1} = (δ_l W_lᵀ + ∂R/∂h_{l−1}) ⊙ f'_{l−1}(a_{l−1})      (R: activity penalties on h_{l−1})
 
         x : (n, n_inputs), y : (n,) ints in 0..n_classes−1.  Returns ``(loss, grads)`` keyed like ``params``.
-        Batches of at most ``kernels.MLP_KERNEL_MAX_BATCH`` rows run the same computation in Numba kernels
-        (``kernels.set_backend("numpy")`` forces the NumPy path).
         """
         x = self.check_x(x)
         y = check_labels(y, "y", self.n_classes, n_samples=len(x))
-        if kernels.use_kernel(len(x), kernels.MLP_KERNEL_MAX_BATCH):
-            loss, grads = self._loss_and_grads_kernel(x, y)
+        # (the kernels have no hook for activity penalties: a model with them takes the reference path)
+        if not self._activity_penalties and kernels.use_kernel(len(x), kernels.MLP_KERNEL_MAX_BATCH):
+            from .kernels.dense import mlp_loss_and_grads  # the one dispatch line: the same pass, compiled
+            L = self.n_layers
+            loss, dW, db = mlp_loss_and_grads(x, y, [self.params[f"W{l}"] for l in range(1, L + 1)],
+                                              [self.params[f"b{l}"] for l in range(1, L + 1)],
+                                              self._activation_names())
+            grads = {}
+            for l in range(1, L + 1):
+                grads[f"W{l}"], grads[f"b{l}"] = dW[l - 1], db[l - 1]
         else:
             loss, grads = self._loss_and_grads_numpy(x, y)
-        if self.weight_decay:
-            for l in range(1, self.n_layers + 1):
-                value, d = l2_penalty(self.params[f"W{l}"])
-                loss += self.weight_decay * value
-                grads[f"W{l}"] += self.weight_decay * d
+        loss = penalty_terms.add_weight_terms(self.penalties, self.params, loss, grads)
         return float(loss), {name: grads[name] for name in self.params}
 
     def _loss_and_grads_numpy(self, x, y):
@@ -163,29 +166,13 @@ class MLP:
         dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(delta, out_cache, need_dx=L > 1)
         for l in range(L - 1, 0, -1):
             affine_cache, act_cache = caches[l - 1]
+            if self._activity_penalties:
+                h_l = caches[l][0][0] if l < L - 1 else out_cache[0]  # h_l is the next affine map's input
+                value, d_penalty = penalty_terms.activity_terms(self._activity_penalties, h_l, y, self.rng)
+                loss += value
+                dh = dh + d_penalty
             delta = self._activations[l - 1][1](dh, act_cache)
             dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, affine_cache, need_dx=l > 1)
-        return loss, grads
-
-    def _loss_and_grads_kernel(self, x, y):
-        """The same forward and backward pass, one ``kernels.dense_forward``/``dense_backward`` call per layer."""
-        L, P = self.n_layers, self.params
-        units = [kernels.DENSE_ACTIVATIONS.index(name) for name in self._activation_names()]
-        units.append(kernels.DENSE_ACTIVATIONS.index("linear"))  # the logits
-        h = [np.ascontiguousarray(x)]
-        for l in range(1, L + 1):
-            W = P[f"W{l}"]
-            h.append(np.empty((len(x), W.shape[1]), W.dtype))
-            kernels.dense_forward(h[l - 1], W, P[f"b{l}"], units[l - 1], h[l])
-        loss, dh = softmax_cross_entropy(h[L], y)
-        grads = {}
-        for l in range(L, 0, -1):
-            W = P[f"W{l}"]
-            dh_in = np.empty_like(h[l - 1]) if l > 1 else np.empty((0, 0), W.dtype)
-            grads[f"W{l}"], grads[f"b{l}"] = np.empty_like(W), np.empty_like(P[f"b{l}"])
-            kernels.dense_backward(dh, h[l], units[l - 1], h[l - 1], W, l > 1, dh_in, grads[f"W{l}"],
-                                   grads[f"b{l}"])
-            dh = dh_in
         return loss, grads
 
     def _activation_names(self):

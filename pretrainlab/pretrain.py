@@ -13,10 +13,12 @@ useful with deep nets and few labels.
 from dataclasses import dataclass, field
 
 from .autoencoder import TiedAutoencoder
+from .cd import ContrastiveDivergence
 from .mlp import MLP
-from .rbm import BernoulliRBM, ContrastiveDivergence
-from .train import SGD, EarlyStopping, Trainer, exponential_decay, step_change
-from .validation import as_generator, check_array, check_labels, check_positive_int
+from .optim import SGD, exponential_decay, step_change
+from .rbm import BernoulliRBM
+from .train import EarlyStopping, Trainer
+from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
 
 @dataclass
@@ -49,7 +51,7 @@ class LayerSettings:
             raise ValueError(f"final_lr must be positive or None, got {self.final_lr}")
 
     def schedules(self):
-        """The Trainer's per-epoch schedules: momentum and learning rate, each switching after epoch 5."""
+        """The optimiser's per-epoch rates: ``{"lr": …, "momentum": …}``, each switching after epoch 5."""
         lr_after = self.final_lr
         if lr_after is None:  # cut the rate as the momentum rises, so that lr / (1 − momentum) stays constant
             lr_after = self.lr * (1 - self.final_momentum) / (1 - self.momentum)
@@ -63,16 +65,13 @@ def train_layer(x, n_hidden, settings, rng, verbose=False):
     if settings.kind == "rbm":
         layer = BernoulliRBM(n_visible, n_hidden, rng=rng, dtype=x.dtype)
         layer.init_visible_bias(x)
-        step = ContrastiveDivergence(layer, k=settings.cd_k, **settings.extra)
-        decay = settings.weight_decay  # an RBM has no loss to carry its decay: the optimiser applies it
+        step = ContrastiveDivergence(layer, k=settings.cd_k, weight_decay=settings.weight_decay, **settings.extra)
     else:
         layer = TiedAutoencoder(n_visible, n_hidden, rng=rng, noise="mask", noise_level=settings.noise_level,
                                 weight_decay=settings.weight_decay, dtype=x.dtype, **settings.extra)
         step = layer.loss_and_grads
-        decay = 0.0  # the autoencoder's loss already includes its weight decay
-    trainer = Trainer(layer, SGD(layer.params, lr=settings.lr, momentum=settings.momentum, weight_decay=decay),
-                      step=step, batch_size=settings.batch_size, rng=rng, verbose=verbose,
-                      schedules=settings.schedules())
+    trainer = Trainer(layer, SGD(layer.params, **settings.schedules()), step=step, batch_size=settings.batch_size,
+                      rng=rng, verbose=verbose)
     trainer.fit(x, epochs=settings.epochs)
     return layer
 
@@ -105,6 +104,9 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
     """
     if not stack:
         raise ValueError("stack must hold at least one trained layer")
+    n_classes = check_positive_int(n_classes, "n_classes")
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be ≥ 2, got {n_classes}")
     sizes = [stack[0].W.shape[0]] + [layer.W.shape[1] for layer in stack] + [n_classes]
     mlp = MLP(sizes, rng=rng, activation="sigmoid", dtype=stack[0].W.dtype, **mlp_kwargs)
     for l, layer in enumerate(stack, start=1):
@@ -127,8 +129,9 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
     y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
     x_valid = mlp.check_x(x_valid, "x_valid")
     y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
-    trainer = Trainer(mlp, SGD(mlp.params, lr=lr, momentum=momentum), batch_size=batch_size, rng=rng,
-                      schedules={"lr": exponential_decay(lr, lr_decay)},
+    check_number(lr_decay, "lr_decay", low=0.0, low_open=True)
+    trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, lr_decay), momentum=momentum),
+                      batch_size=batch_size, rng=rng,
                       monitors={"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)},
                       early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose)
     return trainer.fit(x, y, epochs=epochs)

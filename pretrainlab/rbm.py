@@ -15,20 +15,20 @@ The gradient of the mean log-likelihood over data is a difference of two correla
 
     ∂ log p(v) / ∂W = ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model,
 
-and contrastive divergence (Hinton 2002) estimates the model term by a k-step Gibbs chain started
-at the data (CD-k) or at persistent "fantasy particles" carried between updates (PCD, Tieleman 2008).
+and contrastive divergence (``cd.py``: CD-k, Hinton 2002; PCD, Tieleman 2008) estimates the model term by a
+short Gibbs chain.
 
 Arrays are row-major batches: v is (n_samples, n_visible), h is (n_samples, n_hidden);
 ``ph`` denotes probabilities p(h = 1 | v), ``h`` sampled states.
 """
 import numpy as np
 
-from . import kernels
+from .base import Model, check_float_dtype, param_view
 from .layers import bernoulli_sample, sigmoid, softplus
-from .validation import as_generator, check_array, check_positive_int
+from .validation import as_generator, check_array, check_number, check_positive_int
 
 
-class BernoulliRBM:
+class BernoulliRBM(Model):
     """Bernoulli–Bernoulli RBM with weights ``W`` (n_visible, n_hidden), biases ``b_vis``, ``b_hid``.
 
     Parameters
@@ -39,47 +39,37 @@ class BernoulliRBM:
     init_scale : float
         W ~ N(0, init_scale²) (0.01 as recommended by Hinton 2010, §8); biases start at 0.
     dtype : float32 (fast) or float64 (exact checks).
+
+    Which path runs: the conditionals and samplers below are NumPy (the reference); CD on small batches
+    runs the same step in ``kernels/rbm.py`` (see ``ContrastiveDivergence``).
     """
 
     #: the keys of ``params``, in the order a student meets them in the energy
     param_names = ("W", "b_vis", "b_hid")
-    #: the visible units' kind: "binary" here, "gaussian" in GaussianBernoulliRBM (AIS reads it)
+    config_names = ("n_visible", "n_hidden")
+    #: the visible units' kind: "binary" here, "gaussian" in GaussianBernoulliRBM
     visible_units = "binary"
+    #: whether the Numba kernels (which hard-code these Bernoulli conditionals) may run this model's steps;
+    #: a subclass with other units sets it False
+    has_kernels = True
+    #: whether log Z may be enumerated over the visible states (binary: 2^n_visible terms)
+    enumerable_visibles = True
+
+    W = param_view("W", "weights (n_visible, n_hidden)")
+    b_vis = param_view("b_vis", "visible biases (n_visible,)")
+    b_hid = param_view("b_hid", "hidden biases (n_hidden,)")
 
     def __init__(self, n_visible, n_hidden, rng=None, init_scale=0.01, dtype=np.float32):
         self.n_visible = check_positive_int(n_visible, "n_visible")
         self.n_hidden = check_positive_int(n_hidden, "n_hidden")
+        init_scale = check_number(init_scale, "init_scale", low=0.0)
         self.rng = as_generator(rng)
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         self.params = {
             "W": (init_scale * self.rng.standard_normal((self.n_visible, self.n_hidden))).astype(self.dtype),
             "b_vis": np.zeros(self.n_visible, dtype=self.dtype),
             "b_hid": np.zeros(self.n_hidden, dtype=self.dtype),
         }
-
-    # The arrays live in ``params`` (which the trainer updates in place); these names are views on them.
-    @property
-    def W(self):
-        return self.params["W"]
-
-    @property
-    def b_vis(self):
-        return self.params["b_vis"]
-
-    @property
-    def b_hid(self):
-        return self.params["b_hid"]
-
-    def config(self):
-        """Constructor arguments that rebuild this model's shape (used by checkpoints)."""
-        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "dtype": self.dtype.name}
-
-    def astype(self, dtype):
-        """Convert every parameter to ``dtype`` in place (e.g. float64 for exact checks); returns self."""
-        self.dtype = np.dtype(dtype)
-        for name, value in self.params.items():
-            self.params[name] = value.astype(self.dtype)
-        return self
 
     # ------------------------------------------------------------------ input checks
     def check_v(self, v, name="v"):
@@ -177,7 +167,9 @@ class BernoulliRBM:
         Starts at ``v0`` (e.g. test images) or at uniform random binary states; returns the visible
         *probabilities* of the final step, which are smoother to look at than binary states.
         """
+        n_steps = check_positive_int(n_steps, "n_steps")
         if v0 is None:
+            n_samples = check_positive_int(n_samples, "n_samples")
             v = bernoulli_sample(np.full((n_samples, self.n_visible), 0.5, self.dtype), self.rng)
         else:
             v = self.check_v(v0, "v0")
@@ -187,6 +179,66 @@ class BernoulliRBM:
     def transform(self, v):
         """Hidden probabilities p(h = 1 | v): the features an RBM hands to the next layer or a classifier."""
         return self.mean_hiddens(self.check_v(v))
+
+    def gibbs_snapshots(self, v0, steps=(0, 1, 10, 100, 1000)):
+        """Visible probabilities of chains started at ``v0`` after each number of Gibbs steps in ``steps``.
+
+        Returns (len(v0) · len(steps), n_visible), chain-major: row i·len(steps) + s is chain i at steps[s]
+        (``plotting.plot_images`` with ``n_cols=len(steps)`` shows one chain per row).
+        """
+        v0 = self.check_v(v0, "v0")
+        snaps, v, done = [], v0, 0
+        for n in steps:
+            if n > done:
+                v, ph = self.gibbs_vhv(v, n - done)
+                done = n
+                snaps.append(self.mean_visibles(ph))
+            else:
+                snaps.append(v0)
+        return np.stack(snaps, axis=1).reshape(-1, v0.shape[1])
+
+    # ------------------------------------------------------------------ visible units, as AIS and log Z ask
+    # The likelihood code never branches on the kind of visible unit: it asks the model these four things.
+    def visible_noise(self, rng, shape):
+        """The random numbers one draw of the visibles consumes: uniforms (v = [u < p]).  ``shape`` (n, n_visible)."""
+        return rng.random(shape, dtype=self.dtype)
+
+    def visible_from_natural(self, eta, noise):
+        """A visible sample whose conditional has natural parameter η (η = b_vis + Wh for p(v | h)), from
+        ``noise`` (``visible_noise``): v = [u < σ(η)].  Overwrites and returns ``eta``."""
+        return np.less(noise, sigmoid(eta, out=eta), out=eta)
+
+    def base_visible_param(self, data=None, base_rate=None, smoothing=0.05):
+        """The visible parameter a of a base model E_A(v) = ``visible_energy(v, a)`` without hidden interaction.
+
+        a_i = log(p_i / (1 − p_i)), p the data's pixel means smoothed as (N p + s)/(N + 2s) (``smoothing`` s
+        pseudo-counts each way, so never-on pixels get a finite bias) — Salakhutdinov & Murray 2008, §4.2.
+        ``base_rate`` gives p directly; with neither, p = ½ (a = 0).
+        """
+        if base_rate is not None:
+            p = self._check_base_rate(base_rate)
+        elif data is not None:
+            v = self.check_v(data, "data")
+            p = (v.sum(axis=0, dtype=np.float64) + smoothing) / (len(v) + 2 * smoothing)
+        else:
+            p = np.full(self.n_visible, 0.5)
+        if np.any(p <= 0) or np.any(p >= 1):
+            raise ValueError("base_rate must lie strictly inside (0, 1) for binary visible units")
+        return np.log(p / (1 - p))
+
+    def _check_base_rate(self, base_rate):
+        p = np.asarray(base_rate, dtype=np.float64)
+        if p.shape != (self.n_visible,) or not np.all(np.isfinite(p)):
+            raise ValueError(f"base_rate must be a finite array of shape ({self.n_visible},), got shape {p.shape}")
+        return p
+
+    def visible_log_partition(self, a):
+        """log Σ_v e^{−visible_energy(v, a)} = Σ_i softplus(a_i): the base model's visible normaliser."""
+        return float(softplus(np.asarray(a, dtype=np.float64)).sum())
+
+    def visible_energy_offset(self, a, b):
+        """The part of E_vis(v; a) − E_vis(v; b) that does not depend on v: 0 for binary units (it is v·(b − a))."""
+        return 0.0
 
     # ------------------------------------------------------------------ monitors
     def reconstruction_error(self, v):
@@ -204,6 +256,7 @@ class BernoulliRBM:
         Z cancels in the difference, so the gap is exact though F itself is only known up to log Z.
         Compare equal-sized samples of the two sets.
         """
+        v_train, v_valid = self.check_v(v_train, "v_train"), self.check_v(v_valid, "v_valid")
         return float(self.free_energy(v_valid).mean() - self.free_energy(v_train).mean())
 
     def pseudo_likelihood(self, v):
@@ -221,124 +274,6 @@ class BernoulliRBM:
         v_flip[rows, i] = 1 - v_flip[rows, i]
         # log σ(x) = −softplus(−x)
         return float(-(self.n_visible * softplus(self.free_energy(v) - self.free_energy(v_flip))).mean())
-
-
-class ContrastiveDivergence:
-    """Gradient estimator for an RBM by CD-k or persistent CD: ``(v, y=None) → (recon_error, grads)``.
-
-    The returned ``grads`` estimate the gradient of the *negative* mean log-likelihood (so an optimiser
-    can descend them like any loss gradient):
-
-        grads["W"]     = −(⟨v hᵀ⟩_data − ⟨v hᵀ⟩_recon)       = −(v₀ᵀ ph₀ − v_kᵀ ph_k) / B
-        grads["b_vis"] = −(⟨v⟩_data − ⟨v⟩_recon)
-        grads["b_hid"] = −(⟨ph⟩_data − ⟨ph⟩_recon)
-
-    where v₀ is the data batch, ph₀ = p(h | v₀), and v_k, ph_k come from k Gibbs steps started at v₀
-    (CD-k, Hinton 2002) or at the persistent fantasy particles (PCD, Tieleman 2008), which are then kept
-    for the next call. An optional sparsity target ρ adds ``sparsity_cost`` times the derivative of the
-    cross-entropy between ρ and the mean hidden probability q with respect to each hidden unit's total
-    input, (q − ρ), to b_hid and (through the inputs) to W (Hinton 2010, §11).
-
-    Two paths compute the same step: ``_step_numpy`` (the reference, read it first) and, for batches of at
-    most ``kernels.CD_KERNEL_MAX_BATCH`` rows, ``_step_kernel`` (Numba), which is fed the uniforms the NumPy
-    path would draw, so a given seed gives the same samples either way. ``kernels.set_backend("numpy")``
-    forces the NumPy path.
-
-    Parameters
-    ----------
-    rbm : BernoulliRBM (or any model with the same conditionals)
-    k : int, number of Gibbs steps.
-    persistent : bool, PCD instead of CD.
-    n_chains : int, number of fantasy particles for PCD (default: the first batch's size).
-    sparsity_target, sparsity_cost : float, optional sparsity penalty (off when cost is 0).
-    """
-
-    def __init__(self, rbm, k=1, persistent=False, n_chains=None, sparsity_target=0.1, sparsity_cost=0.0):
-        self.rbm = rbm
-        self.k = check_positive_int(k, "k")
-        self.persistent = bool(persistent)
-        self.n_chains = None if n_chains is None else check_positive_int(n_chains, "n_chains")
-        if not 0.0 < sparsity_target < 1.0:
-            raise ValueError(f"sparsity_target must be in (0, 1), got {sparsity_target}")
-        self.sparsity_target = sparsity_target
-        self.sparsity_cost = float(sparsity_cost)
-        self.chains = None  # the fantasy particles' visible states (PCD only)
-
-    def __call__(self, v, y=None):
-        rbm = self.rbm
-        v0 = rbm.check_v(v)
-        # The kernels hard-code the Bernoulli conditionals: subclasses with other units take the NumPy path.
-        if type(rbm) is BernoulliRBM and kernels.use_kernel(len(v0), kernels.CD_KERNEL_MAX_BATCH):
-            ph0, h0, vk, phk, recon, grads = self._step_kernel(v0)
-        else:
-            ph0, h0, vk, phk, recon, grads = self._step_numpy(v0)
-        if self.persistent:
-            self.chains = vk
-        if self.sparsity_cost:
-            dq = self.sparsity_cost * (ph0.mean(axis=0) - self.sparsity_target)
-            grads["b_hid"] += dq
-            grads["W"] += np.outer(v0.mean(axis=0), dq)
-        # The monitor: squared error between the data and its one-step mean-field reconstruction p(v | h₀).
-        recon -= v0
-        recon_error = float(np.einsum("ij,ij->", recon, recon)) / len(v0)
-        return recon_error, grads
-
-    def _chain_start(self, n_rows):
-        """PCD's fantasy particles, drawn uniformly at random on the first call."""
-        if self.chains is None:
-            n = self.n_chains or n_rows
-            self.chains = bernoulli_sample(np.full((n, self.rbm.n_visible), 0.5, self.rbm.dtype), self.rbm.rng)
-        return self.chains
-
-    def _step_numpy(self, v0):
-        """The reference path: the RBM's own conditionals and Gibbs sampler, BLAS for the products."""
-        rbm = self.rbm
-        ph0, h0 = rbm.sample_h_given_v(v0)
-        if self.persistent:
-            recon = rbm.mean_visibles(h0)  # the monitor
-            vk, phk = rbm.gibbs_vhv(self._chain_start(len(v0)), self.k)
-        else:
-            # CD-k restarts at the data: its first step h₀ → v₁ also gives the monitor's p(v | h₀).
-            recon, v1 = rbm.sample_v_given_h(h0)
-            vk, phk = rbm.gibbs_vhv(v1, self.k - 1)
-        # Both correlations in one matrix product: [v_k; v₀]ᵀ [ph_k / n_k; −ph₀ / n₀].
-        n0, nk = len(v0), len(vk)
-        grads = {
-            "W": np.concatenate([vk, v0]).T @ np.concatenate([phk / nk, ph0 / -n0]),
-            "b_vis": vk.mean(axis=0) - v0.mean(axis=0),
-            "b_hid": phk.mean(axis=0) - ph0.mean(axis=0),
-        }
-        return ph0, h0, vk, phk, recon, grads
-
-    def _step_kernel(self, v0):
-        """The same step by the Numba kernels, fed uniforms drawn in the NumPy path's order."""
-        rbm = self.rbm
-        rng, dtype, n_visible, n_hidden = rbm.rng, rbm.dtype, rbm.n_visible, rbm.n_hidden
-        W, b_vis, b_hid = rbm.W, rbm.b_vis, rbm.b_hid
-        v0 = np.ascontiguousarray(v0)
-        ph0, h0 = np.empty((2, len(v0), n_hidden), dtype)
-        kernels.sample_hiddens(v0, W, b_hid, rng.random(ph0.shape, dtype=dtype), ph0, h0)
-        if self.persistent:
-            recon = rbm.mean_visibles(h0)
-            start = self._chain_start(len(v0))
-            h, ph = np.empty((2, len(start), n_hidden), dtype)
-            kernels.sample_hiddens(start, W, b_hid, rng.random(h.shape, dtype=dtype), ph, h)
-        else:
-            h, start = h0.copy(), v0
-        n = len(start)
-        u_v, u_h = np.empty((self.k, n, n_visible), dtype), np.empty((self.k - 1, n, n_hidden), dtype)
-        for s in range(self.k):  # interleaved exactly as the NumPy chain draws them
-            rng.random(dtype=dtype, out=u_v[s])
-            if s < self.k - 1:
-                rng.random(dtype=dtype, out=u_h[s])
-        pv_first, vk = np.empty((2, n, n_visible), dtype)
-        phk = np.empty((n, n_hidden), dtype)
-        kernels.gibbs_chain(h, W, b_vis, b_hid, u_v, u_h, pv_first, vk, phk)
-        if not self.persistent:
-            recon = pv_first
-        grads = {name: np.empty_like(p) for name, p in rbm.params.items()}
-        kernels.cd_gradient(v0, ph0, vk, phk, grads["W"], grads["b_vis"], grads["b_hid"])
-        return ph0, h0, vk, phk, recon, grads
 
 
 class GaussianBernoulliRBM(BernoulliRBM):
@@ -360,6 +295,8 @@ class GaussianBernoulliRBM(BernoulliRBM):
     """
 
     visible_units = "gaussian"
+    has_kernels = False  # the kernels hard-code Bernoulli visibles
+    enumerable_visibles = False  # v is continuous: log Z is enumerated over the hiddens only
 
     def check_v(self, v, name="v"):
         """v must be (n_samples, n_visible), real-valued and finite."""
@@ -396,8 +333,36 @@ class GaussianBernoulliRBM(BernoulliRBM):
     def sample(self, n_samples, n_steps=1000, v0=None):
         """Approximate model samples by a Gibbs chain from ``v0`` or N(0, I); returns the final means b_vis + Wh."""
         if v0 is None:
+            n_samples = check_positive_int(n_samples, "n_samples")
             v0 = self.rng.standard_normal((n_samples, self.n_visible), dtype=self.dtype)
         return super().sample(n_samples, n_steps, v0)
+
+    # ------------------------------------------------------------------ visible units, as AIS and log Z ask
+    def visible_noise(self, rng, shape):
+        """The random numbers one draw of the visibles consumes: standard normals (v = mean + ε)."""
+        return rng.standard_normal(shape, dtype=self.dtype)
+
+    def visible_from_natural(self, eta, noise):
+        """v ~ N(η, I) from ``noise`` ε: v = η + ε (η = b_vis + Wh for v | h)."""
+        eta += noise
+        return eta
+
+    def base_visible_param(self, data=None, base_rate=None, smoothing=0.05):
+        """The base model's visible mean a: ``base_rate`` if given, else the data mean, else the model's b_vis
+        (``smoothing`` is for binary units and unused here)."""
+        if base_rate is not None:
+            return self._check_base_rate(base_rate)
+        if data is not None:
+            return self.check_v(data, "data").mean(axis=0, dtype=np.float64)
+        return self.b_vis.astype(np.float64)
+
+    def visible_log_partition(self, a):
+        """∫ e^{−½‖v − a‖²} dv = (2π)^{n/2}: log of it, (n_visible / 2) log 2π, whatever a is."""
+        return 0.5 * self.n_visible * np.log(2 * np.pi)
+
+    def visible_energy_offset(self, a, b):
+        """½‖v − a‖² − ½‖v − b‖² = v·(b − a) − ½(‖b‖² − ‖a‖²): the constant −½(‖b‖² − ‖a‖²)."""
+        return -0.5 * (float(b @ b) - float(a @ a))
 
     def pseudo_likelihood(self, v):
         """Not defined here: the bit-flip estimator needs binary visible units (use AIS instead)."""

@@ -1,95 +1,30 @@
-"""One training loop for every model: SGD with momentum, schedules, history, early stopping, checkpoints.
+"""One training loop for every model: the Trainer, its History, and early stopping.
 
 The trainer knows a model only through ``model.params`` (a dict name → array, updated in place) and a
 gradient function ``step(x_batch, y_batch) → (loss, grads)`` whose ``grads`` has the same keys. For an
-autoencoder or MLP that function is ``model.loss_and_grads``; for an RBM it is a
-``ContrastiveDivergence`` estimator. Nothing here is specific to one model.
+autoencoder, MLP or DrSAE that function is ``model.loss_and_grads``; for an RBM it is a
+``ContrastiveDivergence`` estimator. Nothing here is specific to one model. The optimiser and schedules are in
+``optim.py``, the file formats in ``checkpoint.py``.
 """
-import importlib
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import kernels
+from .checkpoint import check_params, read_meta, read_npz, save_model
 from .data import minibatches
-from .validation import as_generator, check_positive_int
+from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised when the loss or a gradient becomes NaN/inf; the model keeps its last good parameters."""
+    """Raised when the loss, a gradient or a parameter becomes NaN/inf; the model keeps its last good parameters."""
 
 
-# ---------------------------------------------------------------------------------------------- optimiser
-class SGD:
-    """Stochastic gradient descent with classical momentum and L2 weight decay.
-
-        velocity ← momentum · velocity − lr · (grad + weight_decay · θ)
-        θ        ← θ + velocity
-
-    Weight decay is applied to matrices only (arrays with ndim ≥ 2), never to biases — the usual
-    convention (Hinton 2010, §9). ``lr`` and ``momentum`` are plain attributes, so schedules can set them
-    between epochs. ``lr_scale`` multiplies the rate per parameter name (e.g. to slow one matrix).
-    """
-
-    def __init__(self, params, lr=0.1, momentum=0.0, weight_decay=0.0, lr_scale=None):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
-        self.params = params
-        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
-        self.lr_scale = dict(lr_scale or {})
-        unknown = set(self.lr_scale) - set(params)
-        if unknown:
-            raise ValueError(f"lr_scale names unknown parameters {sorted(unknown)}")
-        self.velocity = {name: np.zeros_like(p) for name, p in params.items()}
-
-    def step(self, grads):
-        """Apply one update in place from ``grads`` (a dict with the keys of ``params``).
-
-        The update is memory-bound, so where ``kernels.sgd_step`` can run (contiguous arrays of one
-        dtype) it does the same arithmetic in one pass; ``kernels.set_backend("numpy")`` keeps this loop.
-        """
-        for name, p in self.params.items():
-            g = grads[name]
-            v = self.velocity[name]
-            lr = self.lr * self.lr_scale.get(name, 1.0)
-            decay = self.weight_decay if p.ndim >= 2 else 0.0
-            if (kernels.use_kernel() and p.dtype == g.dtype == v.dtype
-                    and p.flags.c_contiguous and g.flags.c_contiguous and v.flags.c_contiguous):
-                t = p.dtype.type
-                kernels.sgd_step(p.reshape(-1), v.reshape(-1), g.reshape(-1), t(lr), t(self.momentum), t(decay))
-                continue
-            if decay:
-                g = g + decay * p
-            v *= self.momentum
-            v -= lr * g
-            p += v
-
-    def state(self):
-        return {f"velocity/{k}": v for k, v in self.velocity.items()}
-
-    def load_state(self, arrays):
-        for k in self.velocity:
-            self.velocity[k][...] = arrays[f"velocity/{k}"]
-
-
-# ---------------------------------------------------------------------------------------------- schedules
-def exponential_decay(initial, rate):
-    """Schedule epoch ↦ initial · rate^epoch (epochs count from 0)."""
-    return lambda epoch: initial * rate ** epoch
-
-
-def step_change(before, after, at_epoch):
-    """Schedule epoch ↦ ``before`` for epochs < at_epoch, then ``after`` (e.g. momentum 0.5 → 0.9, Hinton 2010 §9)."""
-    return lambda epoch: before if epoch < at_epoch else after
+def _all_finite(arrays):
+    """Whether every array is finite: one summing pass each (NaN and ±inf propagate into the sum), no copies."""
+    return all(math.isfinite(float(a.sum())) for a in arrays)
 
 
 # ---------------------------------------------------------------------------------------------- history
@@ -133,7 +68,9 @@ class EarlyStopping:
     def __init__(self, monitor="valid_error", patience=10, mode="min", min_delta=0.0):
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        self.monitor, self.patience, self.mode, self.min_delta = monitor, patience, mode, min_delta
+        self.monitor, self.mode = monitor, mode
+        self.patience = check_positive_int(patience, "patience")
+        self.min_delta = check_number(min_delta, "min_delta", low=0.0)
         self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch = -1
         self.best_params = None
@@ -152,60 +89,6 @@ class EarlyStopping:
                 params[k][...] = v
 
 
-# ---------------------------------------------------------------------------------------------- checkpoints
-def _atomic_savez(path, arrays):
-    """Write an .npz next to ``path`` and rename it into place: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def save_model(model, path, extra=None):
-    """Save ``model.params`` and how to rebuild the model (its class and ``config()``) to ``path`` (.npz).
-
-    ``extra`` maps further names to arrays (the trainer stores optimiser state and history there).
-    The write is atomic.
-    """
-    cls = type(model)
-    meta = {"class": f"{cls.__module__}.{cls.__qualname__}", "config": model.config()}
-    arrays = {f"param/{k}": v for k, v in model.params.items()}
-    arrays["__meta__"] = np.array(json.dumps(meta))
-    arrays.update(extra or {})
-    _atomic_savez(path, arrays)
-
-
-def _read_checkpoint(path):
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path: no checkpoint at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except Exception as err:
-        raise ValueError(f"path: cannot read checkpoint {path} ({err})") from err
-
-
-def load_model(path):
-    """Rebuild a model saved by ``save_model``: import its class, construct it from its config, copy the params."""
-    arrays = _read_checkpoint(path)
-    if "__meta__" not in arrays:
-        raise ValueError(f"path: {path} is not a pretrainlab checkpoint (no __meta__ entry)")
-    meta = json.loads(str(arrays["__meta__"]))
-    module_name, _, class_name = meta["class"].rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    model = cls(**meta["config"])
-    for k in model.params:
-        model.params[k][...] = arrays[f"param/{k}"]
-    return model
-
-
 # ---------------------------------------------------------------------------------------------- the loop
 class Trainer:
     """Minibatch training of any model exposing ``params``.
@@ -213,36 +96,35 @@ class Trainer:
     Parameters
     ----------
     model : object with ``params`` (dict name → array, updated in place) and ``config()``.
-    optimizer : SGD over ``model.params``.
-    step : callable ``(x_batch, y_batch) → (loss, grads)``; default ``model.loss_and_grads``.
+    optimizer : ``optim.SGD`` over ``model.params``; its rate and momentum may be schedules of the epoch.
+    step : callable ``(x_batch, y_batch) → (loss, grads)``; default ``model.loss_and_grads``. If it has
+        ``set_epoch(epoch)`` (e.g. CD's k schedule) the trainer calls it before each epoch; if it has
+        ``state()`` / ``load_state(arrays)`` (PCD's fantasy particles) that state goes into the checkpoint.
     batch_size : int.
-    schedules : dict attribute → (epoch ↦ value), applied to the optimiser before each epoch,
-        e.g. ``{"lr": exponential_decay(0.1, 0.98), "momentum": step_change(0.5, 0.9, 5)}``.
     monitors : dict name → (model ↦ float), evaluated after each epoch and stored in the history.
     early_stopping : EarlyStopping, optional (its monitor must be one of ``monitors``).
     callbacks : callables ``(trainer, epoch) → None`` run after each epoch (e.g. save a figure every N).
+        ``after_step`` : callables ``(model) → None`` run after every update (e.g. DrSAE's norm bounds).
     checkpoint : path of an .npz written atomically after every epoch; with ``resume=True`` in ``fit``
-        training continues from it (parameters, optimiser velocity, history, random states).
+        training continues from it exactly (parameters, optimiser velocity, estimator state, history,
+        random states).
     rng : numpy Generator or seed for the minibatch order.
     verbose : show a tqdm progress bar and print the monitors each epoch.
     """
 
-    def __init__(self, model, optimizer, step=None, batch_size=100, schedules=None, monitors=None,
-                 early_stopping=None, callbacks=(), checkpoint=None, rng=None, verbose=True):
+    def __init__(self, model, optimizer, step=None, batch_size=100, monitors=None, early_stopping=None,
+                 callbacks=(), after_step=(), checkpoint=None, rng=None, verbose=True):
         self.model = model
         self.optimizer = optimizer
         self.step = step if step is not None else model.loss_and_grads
         self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.schedules = dict(schedules or {})
-        for attr in self.schedules:
-            if not hasattr(optimizer, attr):
-                raise ValueError(f"schedules: the optimiser has no attribute {attr!r}")
         self.monitors = dict(monitors or {})
         self.early_stopping = early_stopping
         if early_stopping is not None and early_stopping.monitor not in self.monitors:
             raise ValueError(f"early_stopping monitors {early_stopping.monitor!r}, which is not in monitors "
                              f"{sorted(self.monitors)}")
         self.callbacks = list(callbacks)
+        self.after_step = list(after_step)
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.rng = as_generator(rng)
         self.verbose = verbose
@@ -256,9 +138,15 @@ class Trainer:
             states["model"] = self.model.rng.bit_generator.state
         return states
 
+    def _step_state(self):
+        state = getattr(self.step, "state", None)
+        return state() if callable(state) else {}
+
     def save_checkpoint(self, path=None):
+        """Write parameters, optimiser and estimator state, history and random states (atomic, finite only)."""
         path = Path(path or self.checkpoint)
         extra = self.optimizer.state()
+        extra.update({f"step/{k}": v for k, v in self._step_state().items()})
         extra["__trainer__"] = np.array(json.dumps({
             "epoch": self.epoch, "history": self.history.records, "rng": self._random_states(),
             "early_stopping": None if self.early_stopping is None else
@@ -268,75 +156,134 @@ class Trainer:
             extra.update({f"best/{k}": v for k, v in self.early_stopping.best_params.items()})
         save_model(self.model, path, extra)
 
+    def _check_checkpoint(self, arrays, path):
+        """Everything ``load_checkpoint`` will write, checked first: returns the parsed trainer state."""
+        meta = read_meta(arrays, path)
+        if str(meta.get("class", "")).rpartition(".")[2] != type(self.model).__name__:
+            raise ValueError(f"path: {path} holds a {meta.get('class')}, not a {type(self.model).__name__}")
+        check_params(arrays, self.model.params, path)
+        self.optimizer.check_state(arrays)
+        state = read_meta(arrays, path, "__trainer__")
+        try:
+            epoch = state["epoch"]
+            history = History(state["history"])
+            rngs = state["rng"]
+            for key in rngs:  # a state that a fresh generator of the same kind accepts
+                np.random.Generator(type(self.rng.bit_generator)()).bit_generator.state = rngs[key]
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"path: {path} has malformed trainer state ({err})") from err
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"path: {path} has a malformed epoch count {epoch!r}")
+        check_state = getattr(self.step, "check_state", None)
+        if callable(check_state):
+            check_state({k[len("step/"):]: v for k, v in arrays.items() if k.startswith("step/")}, path)
+        return epoch, history, rngs, state.get("early_stopping")
+
     def load_checkpoint(self, path=None):
-        arrays = _read_checkpoint(path or self.checkpoint)
-        for k in self.model.params:
-            self.model.params[k][...] = arrays[f"param/{k}"]
+        """Restore a checkpoint written by ``save_checkpoint``. Everything is checked before anything is
+        written: a refused file (another model's, another shape's, a plain model file) leaves all unchanged."""
+        path = Path(path or self.checkpoint)
+        arrays = read_npz(path, "checkpoint")
+        epoch, history, rngs, stopping = self._check_checkpoint(arrays, path)
+        for k, p in self.model.params.items():
+            p[...] = arrays[f"param/{k}"]
         self.optimizer.load_state(arrays)
-        state = json.loads(str(arrays["__trainer__"]))
-        self.epoch = state["epoch"]
-        self.history = History(state["history"])
-        self.rng.bit_generator.state = state["rng"]["trainer"]
-        if "model" in state["rng"]:
-            self.model.rng.bit_generator.state = state["rng"]["model"]
-        if self.early_stopping is not None and state["early_stopping"] is not None:
-            self.early_stopping.best = state["early_stopping"]["best"]
-            self.early_stopping.best_epoch = state["early_stopping"]["best_epoch"]
-            if any(k.startswith("best/") for k in arrays):
+        load_state = getattr(self.step, "load_state", None)
+        if callable(load_state):
+            load_state({k[len("step/"):]: v for k, v in arrays.items() if k.startswith("step/")})
+        self.epoch, self.history = epoch, history
+        self.rng.bit_generator.state = rngs["trainer"]
+        if "model" in rngs:
+            self.model.rng.bit_generator.state = rngs["model"]
+        if self.early_stopping is not None and stopping is not None:
+            self.early_stopping.best = stopping["best"]
+            self.early_stopping.best_epoch = stopping["best_epoch"]
+            if all(f"best/{k}" in arrays for k in self.model.params):
                 self.early_stopping.best_params = {k: arrays[f"best/{k}"].copy() for k in self.model.params}
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- the loop, step by step ----------------------------------------------------------------
+    def _check_data(self, x, y):
+        """The whole training set, checked once before the first update (a NaN row in the middle of the data
+        must not surface after half an epoch of updates)."""
+        check_x = getattr(self.model, "check_x", None) or getattr(self.model, "check_v", None)
+        x = check_x(x) if check_x is not None else check_array(x, "x")
+        if y is not None or getattr(self.model, "n_classes", None) is not None:
+            y = check_labels(y, "y", getattr(self.model, "n_classes", None), n_samples=len(x),
+                             allow_unlabelled=not hasattr(self.model, "n_classes"))
+        return x, y
+
+    def _start_epoch(self, epoch):
+        self.optimizer.set_epoch(epoch)
+        set_epoch = getattr(self.step, "set_epoch", None)
+        if callable(set_epoch):
+            set_epoch(epoch)
+
+    def _diverged(self, epoch, last_good, what):
+        for k, v in last_good.items():
+            self.model.params[k][...] = v
+        return TrainingDiverged(
+            f"training diverged in epoch {epoch + 1}: {what} became NaN/inf. Parameters were reset to their "
+            f"values at the start of that epoch (the last good ones); try a smaller learning rate "
+            f"(lr = {self.optimizer.lr:g}).")
+
+    def _run_epoch(self, x, y, epoch, epochs):
+        """One pass over shuffled minibatches; returns the mean loss. Every step is checked for divergence."""
+        from tqdm.auto import tqdm
+
+        params = self.model.params
+        last_good = {k: v.copy() for k, v in params.items()}
+        total, count = 0.0, 0
+        bar = tqdm(minibatches(x, y, self.batch_size, rng=self.rng), total=math.ceil(len(x) / self.batch_size),
+                   desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not self.verbose)
+        for xb, yb in bar:
+            loss, grads = self.step(xb, yb)
+            if not (math.isfinite(loss) and _all_finite(grads.values())):
+                raise self._diverged(epoch, last_good, f"the loss or a gradient (loss = {loss})")
+            self.optimizer.step(grads)
+            for fn in self.after_step:
+                fn(self.model)
+            if not _all_finite(params.values()):  # a finite but huge step can overflow the weights
+                raise self._diverged(epoch, last_good, "a parameter")
+            total += loss * len(xb)
+            count += len(xb)
+        bar.close()
+        return total / count
+
+    def _record(self, epoch, mean_loss, seconds):
+        record = {"epoch": epoch + 1, "loss": mean_loss, "lr": self.optimizer.lr, "time": seconds}
+        record.update({name: fn(self.model) for name, fn in self.monitors.items()})
+        self.history.append(**record)
+        return record
+
+    def _print(self, record):
+        if self.verbose:
+            print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+
     def fit(self, x, y=None, epochs=10, resume=False):
         """Train for ``epochs`` epochs in total (counting those done before a resume); return the History.
 
-        Raises ``TrainingDiverged`` if a loss or gradient becomes non-finite: the parameters are then
-        reset to those at the start of the failing epoch (the last ones known good) and, if a checkpoint
-        path is set, the last good checkpoint is left untouched on disk.
+        Raises ``TrainingDiverged`` if a loss, gradient or parameter becomes non-finite: the parameters are
+        then reset to those at the start of the failing epoch (the last ones known good) and the last good
+        checkpoint is left untouched on disk.
         """
-        from tqdm.auto import tqdm
-
         epochs = check_positive_int(epochs, "epochs")
+        x, y = self._check_data(x, y)
         if resume and self.checkpoint is not None and self.checkpoint.is_file():
             self.load_checkpoint()
             if self.verbose:
                 print(f"resumed from {self.checkpoint} after epoch {self.epoch}")
-        params = self.model.params
-        n_batches = math.ceil(len(x) / self.batch_size)
         while self.epoch < epochs:
             epoch = self.epoch
-            for attr, schedule in self.schedules.items():
-                setattr(self.optimizer, attr, schedule(epoch))
-            last_good = {k: v.copy() for k, v in params.items()}
+            self._start_epoch(epoch)
             start = time.perf_counter()
-            total, count = 0.0, 0
-            batches = minibatches(x, y, self.batch_size, rng=self.rng)
-            bar = tqdm(batches, total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", leave=False,
-                       disable=not self.verbose)
-            for xb, yb in bar:
-                loss, grads = self.step(xb, yb)
-                if not (math.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())):
-                    for k, v in last_good.items():
-                        params[k][...] = v
-                    raise TrainingDiverged(
-                        f"training diverged in epoch {epoch + 1}: the loss or a gradient became NaN/inf "
-                        f"(loss = {loss}). Parameters were reset to their values at the start of that epoch; "
-                        f"try a smaller learning rate (lr = {self.optimizer.lr:g}).")
-                self.optimizer.step(grads)
-                total += loss * len(xb)
-                count += len(xb)
-            bar.close()
-            record = {"epoch": epoch + 1, "loss": total / count, "lr": self.optimizer.lr,
-                      "time": time.perf_counter() - start}
-            record.update({name: fn(self.model) for name, fn in self.monitors.items()})
-            self.history.append(**record)
+            mean_loss = self._run_epoch(x, y, epoch, epochs)
+            record = self._record(epoch, mean_loss, time.perf_counter() - start)
             self.epoch = epoch + 1
-            stop = False
-            if self.early_stopping is not None:
-                stop = self.early_stopping.update(self.epoch, record[self.early_stopping.monitor], params)
+            stop = self.early_stopping is not None and self.early_stopping.update(
+                self.epoch, record[self.early_stopping.monitor], self.model.params)
             if self.checkpoint is not None:
                 self.save_checkpoint()
-            if self.verbose:
-                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+            self._print(record)
             for callback in self.callbacks:
                 callback(self, self.epoch)
             if stop:
@@ -345,5 +292,5 @@ class Trainer:
                           f"{self.early_stopping.patience} epochs; restoring epoch {self.early_stopping.best_epoch}")
                 break
         if self.early_stopping is not None:
-            self.early_stopping.restore(params)
+            self.early_stopping.restore(self.model.params)
         return self.history

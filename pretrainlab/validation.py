@@ -23,9 +23,12 @@ def check_array(x, name, n_cols=None, low=None, high=None, dtype=None):
     """
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(x).__name__}")
-    x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
+    try:
+        x = np.asarray(x)
+    except ValueError as err:  # a ragged nested list
+        raise ValueError(f"{name} must be a rectangular 2-D array; could not make one ({err})") from err
+    if not is_real_kind(x.dtype):
+        raise TypeError(f"{name} must be a real numeric array (float, integer or bool), got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {x.shape}")
     if x.shape[0] == 0:
@@ -47,11 +50,27 @@ def check_array(x, name, n_cols=None, low=None, high=None, dtype=None):
     return x
 
 
-def check_labels(y, name, n_classes, n_samples=None):
-    """Return ``y`` as a 1-D int64 array of class indices in 0..n_classes-1, or raise naming ``name``."""
+def is_real_kind(dtype):
+    """Whether ``dtype`` is real floating, integer or bool: complex (imaginary parts would be dropped),
+    datetime, strings and objects are not data a model can learn from."""
+    return dtype.kind in "fiub"
+
+
+def check_labels(y, name, n_classes=None, n_samples=None, allow_unlabelled=False):
+    """Return ``y`` as a 1-D int64 array of class indices in 0..n_classes-1, or raise naming ``name``.
+
+    ``allow_unlabelled``: −1 marks a sample without a label (e.g. for study 3's diversifying terms, which use
+    the labels they have). ``n_classes`` None checks only that the labels are integers ≥ 0 (or −1).
+    """
     if y is None:
-        raise ValueError(f"{name} is required (integer class labels 0..{n_classes - 1})")
-    y = np.asarray(y)
+        classes = f"0..{n_classes - 1}" if n_classes else "≥ 0"
+        raise ValueError(f"{name} is required (integer class labels {classes})")
+    try:
+        y = np.asarray(y)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a 1-D array of class indices ({err})") from err
+    if not is_real_kind(y.dtype):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     if y.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class indices, got shape {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
@@ -61,9 +80,33 @@ def check_labels(y, name, n_classes, n_samples=None):
             raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     if n_samples is not None and y.shape[0] != n_samples:
         raise ValueError(f"{name} must have {n_samples} entries (one per row of x), got {y.shape[0]}")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"{name} must be in 0..{n_classes - 1}, found values in {y.min()}..{y.max()}")
+    low = -1 if allow_unlabelled else 0
+    high = n_classes - 1 if n_classes is not None else None
+    if y.size and (y.min() < low or (high is not None and y.max() > high)):
+        expected = f"{low}..{high}" if high is not None else f"≥ {low}"
+        raise ValueError(f"{name} must be in {expected}, found values in {y.min()}..{y.max()}")
     return y.astype(np.int64, copy=False)
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a finite float inside the given bounds, or raise a TypeError/ValueError naming ``name``.
+
+    Catches what NumPy would accept silently: None, strings, NaN, ±inf, negative rates and decays.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    bad = not np.isfinite(value)
+    if low is not None:
+        bad |= value <= low if low_open else value < low
+    if high is not None:
+        bad |= value >= high if high_open else value > high
+    if bad:
+        lo = "-∞" if low is None else f"{low:g}"
+        hi = "∞" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
+    return value
 
 
 def check_positive_int(value, name):

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from pretrainlab import SGD, BernoulliRBM, ContrastiveDivergence, kernels
+from pretrainlab.kernels import dense as dense_kernels
+from pretrainlab.kernels import rbm as rbm_kernels
+from pretrainlab.shallow_ae import AE_ACTIVATIONS, online_ae_grads, online_ae_sgd
 
 ATOL = 1e-5  # float32: sums of a few hundred terms of size ≤ 1
 
@@ -30,7 +33,7 @@ def test_sample_hiddens_equals_sample_h_given_v():
     ph_ref, h_ref = rbm.sample_h_given_v(v)
     rbm_k = make_rbm(13, 6)  # same seed: same weights, same uniforms
     ph, h = np.empty((2, 4, 6), np.float32)
-    kernels.sample_hiddens(v, rbm_k.W, rbm_k.b_hid, rbm_k.rng.random((4, 6), dtype=np.float32), ph, h)
+    rbm_kernels.sample_hiddens(v, rbm_k.W, rbm_k.b_hid, rbm_k.rng.random((4, 6), dtype=np.float32), ph, h)
     np.testing.assert_allclose(ph, ph_ref, atol=ATOL)
     np.testing.assert_array_equal(h, h_ref)
 
@@ -43,7 +46,7 @@ def test_gibbs_chain_equals_gibbs_vhv(n, n_hidden, k):
     rbm = make_rbm(11, n_hidden)  # same seed: the same uniforms, drawn in the same order
     rng, f32 = rbm.rng, np.float32
     ph, h = np.empty((2, n, n_hidden), f32)
-    kernels.sample_hiddens(v, rbm.W, rbm.b_hid, rng.random((n, n_hidden), dtype=f32), ph, h)
+    rbm_kernels.sample_hiddens(v, rbm.W, rbm.b_hid, rng.random((n, n_hidden), dtype=f32), ph, h)
     u_v, u_h = np.empty((k, n, 11), f32), np.empty((k - 1, n, n_hidden), f32)
     for s in range(k):
         rng.random(dtype=f32, out=u_v[s])
@@ -51,30 +54,30 @@ def test_gibbs_chain_equals_gibbs_vhv(n, n_hidden, k):
             rng.random(dtype=f32, out=u_h[s])
     pv_first, vk = np.empty((2, n, 11), f32)
     phk = np.empty((n, n_hidden), f32)
-    kernels.gibbs_chain(h, rbm.W, rbm.b_vis, rbm.b_hid, u_v, u_h, pv_first, vk, phk)
+    rbm_kernels.gibbs_chain(h, rbm.W, rbm.b_vis, rbm.b_hid, u_v, u_h, pv_first, vk, phk)
     np.testing.assert_array_equal(vk, vk_ref)
     np.testing.assert_allclose(phk, phk_ref, atol=ATOL)
 
 
-def cd_run(backend, n, n_hidden, k, persistent, n_chains, sparsity_cost, steps=3):
+def cd_run(backend, n, n_hidden, k, persistent, n_chains, sparsity_weight, steps=3):
     rbm = make_rbm(17, n_hidden)
-    cd = ContrastiveDivergence(rbm, k=k, persistent=persistent, n_chains=n_chains, sparsity_cost=sparsity_cost)
+    cd = ContrastiveDivergence(rbm, k=k, persistent=persistent, n_chains=n_chains, sparsity_weight=sparsity_weight)
     v = binary_data(n, 17)
     with kernels.backend(backend):
         out = [cd(v) for _ in range(steps)]
     return out, cd.chains, rbm.rng.random()  # the last draw proves both consumed the same number of uniforms
 
 
-@pytest.mark.parametrize("n, n_hidden, k, persistent, n_chains, sparsity_cost", [
+@pytest.mark.parametrize("n, n_hidden, k, persistent, n_chains, sparsity_weight", [
     (1, 1, 1, False, None, 0.0),    # edge sizes: one sample, one hidden unit
     (10, 7, 1, False, None, 0.0),
     (6, 4, 3, False, None, 0.5),    # CD-3 with the sparsity penalty
     (5, 7, 2, True, None, 0.0),     # PCD, chains = batch
     (5, 3, 1, True, 9, 0.0),        # PCD with more chains than samples
 ])
-def test_cd_kernel_path_equals_numpy_path(n, n_hidden, k, persistent, n_chains, sparsity_cost):
-    ref, chains_ref, next_ref = cd_run("numpy", n, n_hidden, k, persistent, n_chains, sparsity_cost)
-    got, chains, next_got = cd_run("numba", n, n_hidden, k, persistent, n_chains, sparsity_cost)
+def test_cd_kernel_path_equals_numpy_path(n, n_hidden, k, persistent, n_chains, sparsity_weight):
+    ref, chains_ref, next_ref = cd_run("numpy", n, n_hidden, k, persistent, n_chains, sparsity_weight)
+    got, chains, next_got = cd_run("numba", n, n_hidden, k, persistent, n_chains, sparsity_weight)
     assert next_got == next_ref
     for (err_ref, g_ref), (err, g) in zip(ref, got):
         assert err == pytest.approx(err_ref, rel=1e-5)
@@ -86,15 +89,15 @@ def test_cd_kernel_path_equals_numpy_path(n, n_hidden, k, persistent, n_chains, 
         np.testing.assert_array_equal(chains, chains_ref)
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_sgd_kernel_equals_numpy_update(weight_decay):
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_kernel_equals_numpy_update(momentum):
     rng = np.random.default_rng(0)
     params = {"W": rng.standard_normal((7, 3)).astype(np.float32), "b": rng.standard_normal(3).astype(np.float32)}
     grads = [{k: rng.standard_normal(p.shape).astype(np.float32) for k, p in params.items()} for _ in range(3)]
     results = {}
     for backend in ("numpy", "numba"):
         p = {k: v.copy() for k, v in params.items()}
-        opt = SGD(p, lr=0.1, momentum=0.9, weight_decay=weight_decay, lr_scale={"b": 0.5})
+        opt = SGD(p, lr=0.1, momentum=momentum, lr_scale={"b": 0.5})
         with kernels.backend(backend):
             for g in grads:
                 opt.step(g)
@@ -106,9 +109,8 @@ def test_sgd_kernel_equals_numpy_update(weight_decay):
 
 def test_auto_backend_uses_kernels_only_for_small_batches(monkeypatch):
     calls = []
-    step_kernel = ContrastiveDivergence._step_kernel
-    monkeypatch.setattr(ContrastiveDivergence, "_step_kernel",
-                        lambda self, v0: calls.append(len(v0)) or step_kernel(self, v0))
+    cd_step = rbm_kernels.cd_step
+    monkeypatch.setattr(rbm_kernels, "cd_step", lambda v0, *args: calls.append(len(v0)) or cd_step(v0, *args))
     rbm = make_rbm(5, 2)
     cd = ContrastiveDivergence(rbm)
     with kernels.backend("auto"):
@@ -128,10 +130,10 @@ def test_backend_switch_validates_and_restores():
 
 
 def test_kernels_are_compiled_lazily():
-    """Importing the package and the kernels module loads no Numba; the first kernel call does."""
+    """Importing the package and the kernels package loads no Numba; the first step on a kernel path does."""
     code = ("import sys; import pretrainlab, pretrainlab.kernels as k; print('numba' in sys.modules); "
-            "import numpy as np; x = np.ones(3, np.float32); k.sgd_step(x, x.copy(), x.copy(), "
-            "np.float32(.1), np.float32(0), np.float32(0)); print('numba' in sys.modules)")
+            "import numpy as np; x = {'W': np.ones(3, np.float32)}; opt = pretrainlab.SGD(x, lr=0.1); "
+            "k.set_backend('numba'); opt.step({'W': np.ones(3, np.float32)}); print('numba' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "True"]
@@ -146,13 +148,13 @@ def ae_problem(n_hidden, dtype, seed=0, n_visible=9):
     return x, W, V, b
 
 
-@pytest.mark.parametrize("activation", kernels.AE_ACTIVATIONS)
+@pytest.mark.parametrize("activation", AE_ACTIVATIONS)
 @pytest.mark.parametrize("tied", [False, True])
 def test_online_ae_gradients_match_finite_differences(activation, tied):
     """The NumPy reference's backward pass against central differences of its own loss (float64)."""
     x, W, V, b = ae_problem(3, np.float64)
     V = W if tied else V
-    loss, grads = kernels.online_ae_grads(x, W, V, b, activation)
+    loss, grads = online_ae_grads(x, W, V, b, activation)
     analytic = {"W": grads["W"] + grads["V"] if tied else grads["W"], "b": grads["b"]}
     if not tied:
         analytic["V"] = grads["V"]
@@ -162,9 +164,9 @@ def test_online_ae_gradients_match_finite_differences(activation, tied):
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + 1e-6
-            up = kernels.online_ae_grads(x, W, W if tied else V, b, activation)[0]
+            up = online_ae_grads(x, W, W if tied else V, b, activation)[0]
             p[idx] = old - 1e-6
-            down = kernels.online_ae_grads(x, W, W if tied else V, b, activation)[0]
+            down = online_ae_grads(x, W, W if tied else V, b, activation)[0]
             p[idx] = old
             numeric[idx] = (up - down) / 2e-6
         rel = np.abs(numeric - analytic[name]).max() / max(np.abs(numeric).max(), 1e-12)
@@ -174,13 +176,13 @@ def test_online_ae_gradients_match_finite_differences(activation, tied):
 def test_truncated_equals_full_gradient_for_one_unit():
     """With K = 1 the lower triangle of the 1×1 Gram matrix is all of it."""
     x, W, V, b = ae_problem(1, np.float64)
-    full = kernels.online_ae_grads(x, W, V, b, "erf", truncated=False)[1]
-    trunc = kernels.online_ae_grads(x, W, V, b, "erf", truncated=True)[1]
+    full = online_ae_grads(x, W, V, b, "erf", truncated=False)[1]
+    trunc = online_ae_grads(x, W, V, b, "erf", truncated=True)[1]
     for name in full:
         np.testing.assert_allclose(trunc[name], full[name], rtol=1e-12)
 
 
-@pytest.mark.parametrize("activation", kernels.AE_ACTIVATIONS)
+@pytest.mark.parametrize("activation", AE_ACTIVATIONS)
 @pytest.mark.parametrize("tied, truncated, n_hidden", [
     (False, False, 4), (True, False, 4), (False, True, 4), (True, True, 4), (True, False, 1), (False, True, 1),
 ])
@@ -193,7 +195,7 @@ def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidd
         W, V, b = W0.copy(), V0.copy(), b0.copy()
         V = W if tied else V
         with kernels.backend(backend):
-            losses = kernels.online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, activation, truncated)
+            losses = online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, activation, truncated)
         out[backend] = losses, W, V, b
     assert np.ptp(out["numpy"][0]) > 0  # the steps did change the model
     for ref, got in zip(out["numpy"], out["numba"]):
@@ -223,9 +225,9 @@ def test_mlp_kernel_path_equals_numpy_path(activation, sizes, n):
 def test_online_ae_bad_input_names_the_argument():
     _, W, V, b = ae_problem(3, np.float32)
     with pytest.raises(ValueError, match="X must have 9 columns"):
-        kernels.online_ae_sgd(np.zeros((2, 8), np.float32), W, V, b, 0.1, 0.1, 0.1)
+        online_ae_sgd(np.zeros((2, 8), np.float32), W, V, b, 0.1, 0.1, 0.1)
     with pytest.raises(ValueError, match="activation"):
-        kernels.online_ae_sgd(np.zeros((2, 9), np.float32), W, V, b, 0.1, 0.1, 0.1, activation="tanh")
+        online_ae_sgd(np.zeros((2, 9), np.float32), W, V, b, 0.1, 0.1, 0.1, activation="tanh")
 
 
 # ---------------------------------------------------------------------------------------------- AIS
@@ -241,3 +243,32 @@ def test_ais_kernel_path_equals_numpy_path(n_visible, n_hidden, n_runs):
             results[backend] = ais_log_partition(rbm, n_runs=n_runs, n_betas=200, rng=3, data=data)
     np.testing.assert_allclose(results["numba"].log_weights, results["numpy"].log_weights, rtol=1e-6, atol=1e-6)
     assert results["numba"].log_z == pytest.approx(results["numpy"].log_z, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------- entry checks
+def test_kernel_adapters_refuse_arrays_of_the_wrong_shape_dtype_or_layout():
+    """A compiled loop trusts its bounds: every adapter checks what it is handed (a short gradient would be
+    read past its end)."""
+    p, v = np.zeros((400, 300), np.float32), np.zeros((400, 300), np.float32)
+    before = p.copy()
+    with pytest.raises(ValueError, match="grad must have shape"):
+        dense_kernels.sgd_step(p, v, np.ones((4, 3), np.float32), 0.1, 0.0)
+    with pytest.raises(TypeError, match="grad must have dtype float32"):
+        dense_kernels.sgd_step(p, v, np.ones((400, 300)), 0.1, 0.0)
+    with pytest.raises(ValueError, match="velocity must be C-contiguous"):
+        dense_kernels.sgd_step(p, np.zeros((300, 400), np.float32).T, np.ones_like(p), 0.1, 0.0)
+    np.testing.assert_array_equal(p, before)
+    rbm = make_rbm(7, 3)
+    with pytest.raises(ValueError, match="v must have 7 columns"):
+        rbm_kernels.cd_step(np.zeros((2, 6), np.float32), rbm.W, rbm.b_vis, rbm.b_hid, rbm.rng, 1)
+    with pytest.raises(ValueError, match="b_hid must have shape"):
+        rbm_kernels.cd_step(np.zeros((2, 7), np.float32), rbm.W, rbm.b_vis, rbm.b_vis, rbm.rng, 1)
+
+
+def test_sgd_refuses_a_gradient_of_the_wrong_shape_on_both_backends():
+    for backend in ("numpy", "numba"):
+        params = {"W": np.zeros((50, 40), np.float32)}
+        opt = SGD(params, lr=0.1)
+        with kernels.backend(backend), pytest.raises(ValueError, match="grads\\['W'\\] must have shape"):
+            opt.step({"W": np.ones(7, np.float32)})
+        assert not params["W"].any()

@@ -78,7 +78,7 @@ def test_ais_step_weight_update_is_the_log_ratio_of_intermediate_models(cls):
         return np.log(np.exp(-e).sum(axis=1))
 
     log_w = np.zeros(3)
-    ais_step(v, log_w, 0.3, 0.7, rbm.W, rbm.b_vis, rbm.b_hid, a, gaussian, None, None, transition=False)
+    ais_step(v, log_w, 0.3, 0.7, rbm.W, rbm.b_vis, rbm.b_hid, a, rbm, None, None, transition=False)
     np.testing.assert_allclose(log_w, log_p_star(0.7) - log_p_star(0.3), rtol=1e-10)
 
 
@@ -92,7 +92,7 @@ def test_ais_at_beta_zero_samples_the_base_model(cls):
     v = np.zeros((n, 5))
     a = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
     r_v = rng.standard_normal((n, 5)) if gaussian else rng.random((n, 5))
-    v = ais_step(v, np.zeros(n), 0.0, 0.0, rbm.W, rbm.b_vis, rbm.b_hid, a, gaussian, rng.random((n, 3)), r_v)
+    v = ais_step(v, np.zeros(n), 0.0, 0.0, rbm.W, rbm.b_vis, rbm.b_hid, a, rbm, rng.random((n, 3)), r_v)
     expected = a if gaussian else 1 / (1 + np.exp(-a))
     np.testing.assert_allclose(v.mean(axis=0), expected, atol=0.02)
 

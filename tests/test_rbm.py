@@ -100,8 +100,8 @@ def test_same_seed_gives_identical_parameters():
 
     def train(seed):
         rbm = BernoulliRBM(9, 5, rng=seed)
-        Trainer(rbm, SGD(rbm.params, lr=0.05, momentum=0.9, weight_decay=1e-3),
-                step=ContrastiveDivergence(rbm, k=2, persistent=True), batch_size=4, rng=seed,
+        Trainer(rbm, SGD(rbm.params, lr=0.05, momentum=0.9),
+                step=ContrastiveDivergence(rbm, k=2, persistent=True, weight_decay=1e-3), batch_size=4, rng=seed,
                 verbose=False).fit(data, epochs=5)
         return rbm.params
 
@@ -116,7 +116,7 @@ def test_sparsity_target_pulls_mean_activation_towards_target():
 
     def mean_activation(cost):
         rbm = BernoulliRBM(9, 8, rng=0, dtype=np.float64)
-        step = ContrastiveDivergence(rbm, k=1, sparsity_target=0.05, sparsity_cost=cost)
+        step = ContrastiveDivergence(rbm, k=1, sparsity_target=0.05, sparsity_weight=cost)
         Trainer(rbm, SGD(rbm.params, lr=0.1), step=step, batch_size=7, rng=0, verbose=False).fit(data, epochs=50)
         return rbm.transform(data).mean()
 

@@ -1,6 +1,7 @@
 """The rbm-likelihood experiment's schedules (the run itself is exercised by tutorial 05 in quick mode)."""
 from pretrainlab.experiments import EXPERIMENTS, get_experiment
-from pretrainlab.experiments.rbm_likelihood import SETTINGS, k_schedule, linear_decay
+from pretrainlab.experiments.rbm_likelihood import SETTINGS
+from pretrainlab.optim import k_schedule, linear_decay
 
 
 def test_registered():

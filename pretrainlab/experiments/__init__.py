@@ -2,10 +2,21 @@
 
 Each module has ``run(mode, out, seed=0, verbose=True) -> dict`` (mode "quick", "default" or "full") that
 writes ``results.json`` and its figures into ``out`` and returns the results. Modules are imported only when
-their experiment runs, so the registry below names them as "module:function" strings.
+their experiment runs, so the registry below names them as "module:function" strings (a fixed table in this
+file, never a name read from elsewhere).
+
+Experiments only orchestrate: they choose settings and call library functions. The scaffolding they share —
+settings per mode, the output folder, the record of the run's configuration, timing and ``results.json`` —
+is ``prepare`` and ``Run`` below.
 """
 import importlib
+import json
+import platform
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..checkpoint import remove_stale_temporaries
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
@@ -14,20 +25,92 @@ EXPERIMENTS = {
     "pretraining": "pretrainlab.experiments.pretraining:run",
     "rbm-likelihood": "pretrainlab.experiments.rbm_likelihood:run",
 }
+MODES = ("quick", "default", "full")
+#: every experiment writes under pretrainlab-runs/NAME unless told otherwise
+RUNS_ROOT = Path("pretrainlab-runs")
+
+
+class RunFolderMismatch(ValueError):
+    """``out`` holds a run of another configuration: it is neither resumed nor overwritten."""
 
 
 def get_experiment(name):
     """Return the ``run`` function registered under ``name``."""
     if name not in EXPERIMENTS:
-        raise ValueError(f"name: unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
+        raise ValueError(f"name: unknown experiment {name!r}; choose one of {', '.join(sorted(EXPERIMENTS))}")
     module_name, _, func = EXPERIMENTS[name].partition(":")
     return getattr(importlib.import_module(module_name), func)
 
 
-def prepare(mode, settings, out):
-    """Check ``mode`` against an experiment's ``settings`` table; create ``out``. Returns ``(cfg, out)``."""
+def default_out(name, mode="default", seed=0):
+    """``pretrainlab-runs/NAME/MODE-seedSEED``: each configuration has a folder of its own."""
+    return RUNS_ROOT / name / f"{mode}-seed{seed}"
+
+
+def _plain(value):
+    """``value`` as JSON would give it back (tuples → lists), so a stored configuration compares equal."""
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass
+class Run:
+    """One experiment run: its configuration, its folder, and its clock."""
+
+    name: str
+    mode: str
+    seed: int
+    cfg: dict
+    out: Path
+    options: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def config(self):
+        return {"experiment": self.name, "mode": self.mode, "seed": self.seed, "settings": _plain(self.cfg),
+                "options": _plain(self.options)}
+
+    def write_results(self, results, filename="results.json"):
+        """Write ``results`` with the run's configuration, wall time and machine into ``out/filename``."""
+        record = dict(self.config(), **results)
+        record.setdefault("seconds", time.perf_counter() - self.started)
+        record.setdefault("machine", {"processor": platform.processor() or platform.machine(),
+                                      "python": platform.python_version()})
+        (self.out / filename).write_text(json.dumps(record, indent=1, default=str))
+        return record
+
+
+def prepare(name, mode, settings, out=None, seed=0, options=None):
+    """Check ``mode`` against an experiment's ``settings`` table, make ``out`` and record the configuration.
+
+    ``out/run.json`` records the experiment, mode, seed, settings and any further ``options`` (keyword
+    arguments of the experiment's ``run``). A folder that already holds a run is
+    resumed only if that record is the same; otherwise ``RunFolderMismatch`` says what the folder holds and
+    how to start fresh or resume. Returns a ``Run``.
+    """
     if mode not in settings:
         raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
-    out = Path(out)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+    out = Path(out) if out is not None else default_out(name, mode, seed)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} is a file, not a folder")
+    run = Run(name, mode, seed, settings[mode], out, dict(options or {}))
+    record = out / "run.json"
+    if record.is_file():
+        try:
+            stored = json.loads(record.read_text())
+        except ValueError as err:
+            raise RunFolderMismatch(f"out: {out}/run.json is unreadable ({err}); delete the folder or choose "
+                                    "another --out") from err
+        if stored != run.config():
+            raise RunFolderMismatch(
+                f"out: {out} holds a run of `{stored.get('experiment')} --{stored.get('mode')} --seed "
+                f"{stored.get('seed')}`" + (" with other settings" if stored.get("mode") == mode
+                                            and stored.get("seed") == seed else "")
+                + f"; to resume it rerun that command, to start fresh choose another --out or delete {out}")
+    elif out.is_dir() and any(out.iterdir()):
+        raise RunFolderMismatch(f"out: {out} is not empty and holds no run.json (not a pretrainlab run "
+                                "folder); choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    return settings[mode], out
+    remove_stale_temporaries(out)
+    record.write_text(json.dumps(run.config(), indent=1))
+    return run

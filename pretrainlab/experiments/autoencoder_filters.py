@@ -7,7 +7,6 @@ can reconstruct well with filters that look like noise; with masking noise its f
 and pen strokes (Vincent et al. 2008, Fig. 3). Writes filters.png (the first 100 columns of W, denoising),
 filters_no_noise.png, reconstructions.png, learning_curves.png, model.npz and results.json.
 """
-import json
 import time
 
 import numpy as np
@@ -15,7 +14,9 @@ import numpy as np
 from ..autoencoder import TiedAutoencoder
 from ..data import IMAGE_SHAPE, load_mnist
 from ..plotting import plot_filters, plot_history, plot_images
-from ..train import SGD, Trainer, save_model
+from ..checkpoint import save_model
+from ..optim import SGD
+from ..train import Trainer
 from . import prepare
 
 SETTINGS = {
@@ -38,10 +39,12 @@ def train_autoencoder(x, x_valid, n_hidden, noise_level, epochs, seed=0, lr=0.1,
     return ae, history, time.perf_counter() - start
 
 
-def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verbose=True, noise_level=0.3,
+def run(mode="default", out=None, seed=0, verbose=True, noise_level=0.3,
         lr=0.1, momentum=0.0, batch_size=20):
     """Train the denoising and the noise-free autoencoder; write the figures and results.json into ``out``."""
-    cfg, out = prepare(mode, SETTINGS, out)
+    run_ = prepare("autoencoder-filters", mode, SETTINGS, out, seed, options=dict(
+        noise_level=noise_level, lr=lr, momentum=momentum, batch_size=batch_size))
+    cfg, out = run_.cfg, run_.out
     data = load_mnist(n_train=cfg["n_train"])
     x_valid = data.x_valid[:2000]
     runs = {}
@@ -68,7 +71,7 @@ def run(mode="default", out="pretrainlab-runs/autoencoder-filters", seed=0, verb
         results["runs"][f"noise {level}"] = {"noise_level": level, "loss_train": hist.last()["loss"],
                                              "recon_valid": hist.last()["recon_valid"], "seconds": seconds,
                                              "history": hist.records}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    results = run_.write_results(results)
     if verbose:
         print(f"{'masking noise':<15}{'train loss':<12}{'valid recon.':<14}{'time':>8}")
         for label, r in results["runs"].items():

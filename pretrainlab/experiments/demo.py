@@ -4,15 +4,17 @@ Trains a Bernoulli RBM (500 hidden units, CD-1, momentum 0.5 → 0.9, weight dec
 Hinton's practical guide, 2010) on the shipped MNIST, prints the monitors every epoch, and writes the
 filters, Gibbs samples and learning curves as images.
 """
-import json
 import time
 
 import numpy as np
 
+from ..cd import ContrastiveDivergence
+from ..checkpoint import save_model
 from ..data import IMAGE_SHAPE, load_mnist
+from ..optim import SGD, step_change
 from ..plotting import plot_filters, plot_history, plot_images
-from ..rbm import BernoulliRBM, ContrastiveDivergence
-from ..train import SGD, Trainer, save_model, step_change
+from ..rbm import BernoulliRBM
+from ..train import Trainer
 from . import prepare
 
 SETTINGS = {
@@ -23,25 +25,10 @@ SETTINGS = {
 }
 
 
-def gibbs_snapshots(rbm, v0, steps=(0, 1, 10, 100, 1000)):
-    """Visible probabilities of chains started at ``v0`` after each number of Gibbs steps in ``steps``.
-
-    Returns (len(v0) · len(steps), n_visible), chain-major: row i·len(steps) + s is chain i at steps[s].
-    """
-    snaps, v, done = [], v0, 0
-    for n in steps:
-        if n > done:
-            v, ph = rbm.gibbs_vhv(v, n - done)
-            done = n
-            snaps.append(rbm.mean_visibles(ph))
-        else:
-            snaps.append(v0)
-    return np.stack(snaps, axis=1).reshape(-1, v0.shape[1])
-
-
-def run(mode="default", out="pretrainlab-runs/demo", seed=0, verbose=True):
+def run(mode="default", out=None, seed=0, verbose=True):
     """Train the demo RBM; write filters.png, samples.png, learning_curves.png, model.npz, results.json."""
-    cfg, out = prepare(mode, SETTINGS, out)
+    run_ = prepare("demo", mode, SETTINGS, out, seed)
+    cfg, out = run_.cfg, run_.out
     rng = np.random.default_rng(seed)
     data = load_mnist(n_train=cfg["n_train"])
     x, x_valid = data.x_train, data.x_valid[:1000]
@@ -56,11 +43,10 @@ def run(mode="default", out="pretrainlab-runs/demo", seed=0, verbose=True):
         "free_energy_gap": lambda m: m.free_energy_gap(x_probe, x_valid),
         "pseudo_ll_valid": lambda m: m.pseudo_likelihood(x_valid_binary),
     }
-    trainer = Trainer(rbm, SGD(rbm.params, lr=0.1, momentum=0.5, weight_decay=2e-4),
-                      step=ContrastiveDivergence(rbm, k=1), batch_size=100,
-                      # momentum 0.5 → 0.9 after 5 epochs with the rate cut 5× keeps the effective step
-                      # lr / (1 − momentum) at 0.2, so the switch does not jolt the weights
-                      schedules={"momentum": step_change(0.5, 0.9, 5), "lr": step_change(0.1, 0.02, 5)},
+    # momentum 0.5 → 0.9 after 5 epochs with the rate cut 5× keeps the effective step lr / (1 − momentum)
+    # at 0.2, so the switch does not jolt the weights
+    optimizer = SGD(rbm.params, lr=step_change(0.1, 0.02, 5), momentum=step_change(0.5, 0.9, 5))
+    trainer = Trainer(rbm, optimizer, step=ContrastiveDivergence(rbm, k=1, weight_decay=2e-4), batch_size=100,
                       monitors=monitors, checkpoint=out / "checkpoint.npz", rng=rng, verbose=verbose)
     if verbose:
         print(f"training a {rbm.n_visible}×{rbm.n_hidden} RBM by CD-1 on {len(x)} MNIST images "
@@ -72,7 +58,7 @@ def run(mode="default", out="pretrainlab-runs/demo", seed=0, verbose=True):
     save_model(rbm, out / "model.npz")
     plot_filters(rbm.W, IMAGE_SHAPE, title="RBM filters (columns of W)").savefig(out / "filters.png", dpi=120)
     steps = (0, 1, 10, 100, 1000)
-    snaps = gibbs_snapshots(rbm, data.x_test[:10], steps)
+    snaps = rbm.gibbs_snapshots(data.x_test[:10], steps)
     plot_images(snaps, IMAGE_SHAPE, n_cols=len(steps),
                 title="Gibbs chains from test digits: steps " + ", ".join(map(str, steps))).savefig(
         out / "samples.png", dpi=120)
@@ -80,9 +66,8 @@ def run(mode="default", out="pretrainlab-runs/demo", seed=0, verbose=True):
                  title="RBM training (loss = training reconstruction error)").savefig(
         out / "learning_curves.png", dpi=120)
 
-    results = {"mode": mode, "seed": seed, "n_train": len(x), "n_hidden": rbm.n_hidden,
-               "epochs": len(history), "seconds": seconds, "history": history.records}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    results = run_.write_results({"n_train": len(x), "n_hidden": rbm.n_hidden, "epochs": len(history),
+                                  "seconds": seconds, "history": history.records})
     if verbose:
         last = history.last()
         print(f"done in {seconds:.1f} s: reconstruction error train {last['loss']:.2f}, "

@@ -6,13 +6,14 @@ SGD with momentum 0.9 at batch 100 with the learning rate 0.05 decayed by 0.98 p
 the validation error restores the best epoch, whose test error is reported (the Theano tutorial's network
 reaches 1.65 %). ``run(activation="sigmoid")`` trains the sigmoid network instead (with the ×4 init).
 """
-import json
 import time
 
 from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import plot_history
-from ..train import SGD, EarlyStopping, Trainer, exponential_decay, save_model
+from ..checkpoint import save_model
+from ..optim import SGD, exponential_decay
+from ..train import EarlyStopping, Trainer
 from . import prepare
 
 SETTINGS = {
@@ -23,16 +24,18 @@ SETTINGS = {
 }
 
 
-def run(mode="default", out="pretrainlab-runs/mlp-baseline", seed=0, verbose=True, activation="tanh",
+def run(mode="default", out=None, seed=0, verbose=True, activation="tanh",
         lr=0.05, momentum=0.9, weight_decay=1e-4):
     """Train the MLP; write learning_curves.png, model.npz and results.json (test error at the best epoch)."""
-    cfg, out = prepare(mode, SETTINGS, out)
+    run_ = prepare("mlp-baseline", mode, SETTINGS, out, seed, options=dict(
+        activation=activation, lr=lr, momentum=momentum, weight_decay=weight_decay))
+    cfg, out = run_.cfg, run_.out
     data = load_mnist(n_train=cfg["n_train"])
     mlp = MLP([784, 500, 10], rng=seed, activation=activation, weight_decay=weight_decay)
     monitors = {"valid_error": lambda m: 1.0 - m.score(data.x_valid, data.y_valid)}
     # The weight decay lives in the model's loss, so the optimiser's own weight_decay stays 0.
-    trainer = Trainer(mlp, SGD(mlp.params, lr=lr, momentum=momentum), batch_size=100,
-                      schedules={"lr": exponential_decay(lr, 0.98)}, monitors=monitors,
+    trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, 0.98), momentum=momentum), batch_size=100,
+                      monitors=monitors,
                       early_stopping=EarlyStopping("valid_error", patience=cfg["patience"]),
                       rng=seed, verbose=verbose)
     if verbose:
@@ -50,7 +53,7 @@ def run(mode="default", out="pretrainlab-runs/mlp-baseline", seed=0, verbose=Tru
                "weight_decay": weight_decay, "n_train": cfg["n_train"], "epochs_run": len(history),
                "best_epoch": trainer.early_stopping.best_epoch, "valid_error": trainer.early_stopping.best,
                "test_error": test_error, "seconds": seconds, "history": history.records}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    results = run_.write_results(results)
     if verbose:
         print(f"{'epochs run':<14}{'best epoch':<12}{'valid error':<13}{'test error':<12}{'time':>8}")
         print(f"{len(history):<14}{results['best_epoch']:<12}{100 * results['valid_error']:<13.2f}"

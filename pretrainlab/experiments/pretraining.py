@@ -21,7 +21,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from ..data import load_mnist
 from ..mlp import MLP
 from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
-from ..train import load_model, save_model
+from ..checkpoint import load_model, save_model
 from . import prepare
 
 ARMS = ("random", "dbn", "sda")
@@ -151,16 +151,15 @@ def plot_error_vs_labels(summary):
     return fig
 
 
-def save_results(path, mode, cfg, runs, **extra):
-    """Write everything known so far to ``path`` (results.json) and return it."""
-    results = {"mode": mode, "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
-               "layers": LAYERS, "fine_tune": FINE_TUNE, "runs": runs, "summary": summarize(runs), **extra}
-    path.write_text(json.dumps(results, indent=1))
-    return results
+def save_results(run_, runs, **extra):
+    """Write everything known so far to results.json and return it."""
+    return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "runs": runs, "summary": summarize(runs),
+                               **extra})
 
 
-def run(mode="default", out="pretrainlab-runs/pretraining", seed=0, verbose=True):
-    cfg, out = prepare(mode, SETTINGS, out)
+def run(mode="default", out=None, seed=0, verbose=True):
+    run_ = prepare("pretraining", mode, SETTINGS, out, seed)
+    cfg, out = run_.cfg, run_.out
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     results_path = out / "results.json"
     runs = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
@@ -182,8 +181,8 @@ def run(mode="default", out="pretrainlab-runs/pretraining", seed=0, verbose=True
                 if verbose:
                     print(f"seed {s}  {n_labels:>6d} labels  {arm:<6s}  test error {100 * record['test_error']:.2f} %"
                           f"  ({record['epochs']} epochs, {record['seconds']:.0f} s)")
-                save_results(results_path, mode, cfg, runs)
-    results = save_results(results_path, mode, cfg, runs, seconds_this_session=time.perf_counter() - start)
+                save_results(run_, runs)
+    results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start)
     plot_curves(runs, max(r["n_labels"] for r in runs)).savefig(out / "learning_curves.png", dpi=120)
     plot_error_vs_labels(results["summary"]).savefig(out / "error_vs_labels.png", dpi=120)
     if verbose:

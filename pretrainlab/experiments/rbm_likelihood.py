@@ -19,14 +19,15 @@ Measured with ``--full --seed 0`` (README, "Results"): test log-likelihood −88
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
+from ..cd import ContrastiveDivergence
 from ..data import load_mnist
 from ..likelihood import MAX_EXACT_UNITS, ais_log_partition, exact_log_partition, log_likelihood
-from ..rbm import BernoulliRBM, ContrastiveDivergence
-from ..train import SGD, Trainer, step_change
+from ..optim import SGD, k_schedule, linear_decay, step_change
+from ..rbm import BernoulliRBM
+from ..train import Trainer
 from . import prepare
 
 # Per mode: data sizes, the models in training order (n_hidden, method, epochs), and the AIS effort.
@@ -51,16 +52,6 @@ METHODS = ("PCD", "CD-1", "CD-k")
 WEIGHT_DECAY, N_CHAINS, BATCH_SIZE = 2e-4, 100, 100
 
 
-def k_schedule(k_max, ramp):
-    """epoch ↦ k for CD-k: 1 at epoch 0, rising linearly to k_max at epoch ``ramp``, then held."""
-    return lambda epoch: int(min(k_max, 1 + math.floor(epoch * (k_max - 1) / max(ramp, 1))))
-
-
-def linear_decay(initial, epochs):
-    """epoch ↦ initial · (1 − epoch/epochs): the rate reaches ~0 at the end, as PCD needs (Tieleman 2008)."""
-    return lambda epoch: initial * (1.0 - epoch / epochs)
-
-
 def _train_one(name, n_hidden, method, epochs, data, cfg, out, seed, verbose):
     """Train one RBM (resuming from its checkpoint), evaluate the test log-likelihood, return its record."""
     done_file = out / f"{name}.json"
@@ -72,10 +63,9 @@ def _train_one(name, n_hidden, method, epochs, data, cfg, out, seed, verbose):
     x_train_eval = x_train[:len(x_test)]  # an equal-sized training sample, to see overfitting
     rbm = BernoulliRBM(784, n_hidden, rng=seed)
     rbm.init_visible_bias(x_train)
-    cd = ContrastiveDivergence(rbm, k=1, persistent=method == "PCD", n_chains=N_CHAINS)
-    k_of_epoch = k_schedule(cfg["k_max"], cfg["ramp"]) if method == "CD-k" else (lambda epoch: 1)
+    k = k_schedule(cfg["k_max"], cfg["ramp"]) if method == "CD-k" else 1
+    cd = ContrastiveDivergence(rbm, k=k, persistent=method == "PCD", n_chains=N_CHAINS, weight_decay=WEIGHT_DECAY)
     exact = n_hidden <= MAX_EXACT_UNITS
-    chains_file = out / f"{name}_chains.npy"
 
     def test_ll(model):
         """AIS (short schedule) test and train log-likelihood every eval_every epochs, NaN in between."""
@@ -88,28 +78,16 @@ def _train_one(name, n_hidden, method, epochs, data, cfg, out, seed, verbose):
         test_ll.train = log_likelihood(model, x_train_eval, ais)
         return log_likelihood(model, x_test, ais)
 
-    def after_epoch(trainer, epoch):
-        cd.k = k_of_epoch(epoch)
-        if cd.chains is not None:
-            np.save(chains_file, cd.chains)
-
-    optimizer = SGD(rbm.params, lr=cfg["lr"], momentum=0.5, weight_decay=WEIGHT_DECAY)
+    optimizer = SGD(rbm.params, lr=linear_decay(cfg["lr"], epochs), momentum=step_change(0.5, 0.9, 5))
     trainer = Trainer(rbm, optimizer, step=cd, batch_size=BATCH_SIZE,
-                      schedules={"lr": linear_decay(cfg["lr"], epochs), "momentum": step_change(0.5, 0.9, 5)},
                       monitors={"test_ll": test_ll, "train_ll": lambda model: test_ll.train},  # in this order
-                      callbacks=[after_epoch], checkpoint=out / f"{name}.ckpt.npz", rng=seed, verbose=verbose)
+                      checkpoint=out / f"{name}.ckpt.npz", rng=seed, verbose=verbose)
     test_ll.train = math.nan
-    if trainer.checkpoint.is_file():
-        trainer.load_checkpoint()
-        if chains_file.is_file() and method == "PCD":
-            cd.chains = np.load(chains_file)
-        if verbose:
-            print(f"{name}: resuming after epoch {trainer.epoch}")
-    cd.k = k_of_epoch(trainer.epoch)
     if verbose:
         print(f"== {name}: {n_hidden} hidden units, {method}, {epochs} epochs")
     start = time.perf_counter()
-    history = trainer.fit(x_train, epochs=epochs)
+    # the checkpoint carries the PCD fantasy particles too: a resumed run continues exactly
+    history = trainer.fit(x_train, epochs=epochs, resume=True)
     train_time = time.perf_counter() - start  # this session's wall time (a resumed run counts only its part)
 
     start = time.perf_counter()
@@ -177,20 +155,19 @@ def table(records):
     return "\n".join(rows)
 
 
-def run(mode="default", out=Path("rbm-likelihood"), seed=0, verbose=True):
+def run(mode="default", out=None, seed=0, verbose=True):
     """Train the RBMs of ``SETTINGS[mode]``, evaluate them, write results.json, rbm_likelihood.png; return the results."""
-    cfg, out = prepare(mode, SETTINGS, out)
+    run_ = prepare("rbm-likelihood", mode, SETTINGS, out, seed)
+    cfg, out = run_.cfg, run_.out
     data = load_mnist(binarize="sample", rng=seed, n_train=cfg["n_train"], n_test=cfg["n_test"])
     records = [_train_one(f"h{n_hidden}-{method}", n_hidden, method, epochs, data, cfg, out, seed, verbose)
                for n_hidden, method, epochs in cfg["models"]]
     records.sort(key=lambda r: (r["n_hidden"], METHODS.index(r["method"])))
-    results = {"experiment": "rbm-likelihood", "mode": mode, "seed": seed,
-               "settings": dict(cfg, weight_decay=WEIGHT_DECAY, n_chains=N_CHAINS, batch_size=BATCH_SIZE,
-                                momentum="0.5, then 0.9 from epoch 5", lr_schedule="linear decay to 0",
-                                binarize="sample"),
-               "published": {"CD-25, 500 hidden (Salakhutdinov & Murray 2008)": -86.34},
-               "models": records}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    results = run_.write_results({
+        "protocol": dict(weight_decay=WEIGHT_DECAY, n_chains=N_CHAINS, batch_size=BATCH_SIZE,
+                         momentum="0.5, then 0.9 from epoch 5", lr_schedule="linear decay to 0", binarize="sample"),
+        "published": {"CD-25, 500 hidden (Salakhutdinov & Murray 2008)": -86.34},
+        "models": records})
     plot(records).savefig(out / "rbm_likelihood.png", dpi=110)
     if verbose:
         print(table(records))

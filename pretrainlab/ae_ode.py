@@ -1,0 +1,532 @@
+r"""Study 4, theory: the ODEs of online SGD in a shallow autoencoder (Refinetti & Goldt, ICML 2022).
+
+Refinetti & Goldt, "The dynamics of representation learning in shallow, non-linear autoencoders",
+ICML 2022, arXiv 2201.02115. This module turns the online SGD step of ``shallow_ae.online_ae_grads`` into a
+handful of deterministic ODEs for *order parameters* and integrates them on their own, from the initial
+weights of an SGD run, so that ``experiments`` can lay the theory over the simulation.
+
+The model (the conventions of ``shallow_ae.online_ae_grads``)
+---------------------------------------------------------
+W, V are stored as (D, K) arrays, column k is unit k: w_k, v_k ∈ ℝᴰ. One sample x ~ N(0, Ω):
+
+    λ_k = (x·w_k + b_k)/√D,   h_k = g(λ_k),   x̂ = Σ_k v_k h_k,   L = ‖x − x̂‖²/(2D),
+
+    e = x̂ − x,   Δv_k = −η_V e h_k / D,   Δw_k = −η_W x (v_k·e) g′(λ_k) / D^{3/2},
+
+with η_W = η/D (the encoder learns D times slower) and η_V = η; time t = steps/D. g is "linear" or
+"erf" (g(u) = erf(u/√2), the paper's sigmoidal unit). **Assumption throughout: b = 0 and not trained**
+(lr_b = 0); ``initial_state`` refuses a non-zero b. (With x zero-mean a bias only shifts the λ's mean:
+the erf averages below would need a non-zero mean, which this module does not do.) Untied only.
+
+Order parameters (the paper's (K, D)-row notation translated to the lab's (D, K) columns)
+---------------------------------------------------------------------------------------
+The paper writes W, V with units as *rows* and Q = WΩWᵀ/D, R = VΩWᵀ/D^{3/2}, T = VΩVᵀ/D², T⁰ = VVᵀ/D.
+With the lab's columns the same K×K matrices are
+
+    Q = WᵀΩW/D,   R = VᵀΩW/D^{3/2}  (R_kl = v_k·Ωw_l/D^{3/2}),   T = VᵀΩV/D²,   T⁰ = VᵀV/D.
+
+Write Ω = Σ_τ ρ_τ ψ_τψ_τᵀ with *unit* eigenvectors ψ_τ (τ = 1…D, ρ_1 ≥ ρ_2 ≥ …), ρ̃_τ = ρ_τ/D, and the
+per-eigendirection overlaps
+
+    a_k^τ = w_k·ψ_τ,   b_k^τ = v_k·ψ_τ/√D        (A = ΨᵀW, B = ΨᵀV/√D, both (D, K), row τ).
+
+(STUDIES.md writes a = w·ψ/√D, b = v·ψ/D with ψ of norm √D, like the data's spike directions a_m: the
+same numbers.) Then every order parameter is a sum over directions:
+
+    Q = Aᵀ diag(ρ̃) A,   R = Bᵀ diag(ρ̃) A,   T = Bᵀ diag(ρ̃) B,   T⁰ = BᵀB.
+
+Population error. For Gaussian x, E[(v_k·x) g(λ_l)] = Cov(v_k·x, λ_l) ⟨g′(λ_l)⟩ = D R_kl ⟨g′_l⟩ (Stein's
+lemma), so the expected loss is, *exactly at any D*,
+
+    ε = E‖x − x̂‖²/(2D) = ½ tr Ω/D − Σ_k R_kk ⟨g′(λ_k)⟩ + ½ Σ_kl T⁰_kl ⟨g(λ_k) g(λ_l)⟩,       (1)
+
+where ⟨·⟩ is over λ ~ N(0, Q). Linear g: ε = ½ tr Ω/D − tr R + ½ tr(Q T⁰). PCA with k components leaves
+ε_PCA(k) = ½ Σ_{τ>k} ρ̃_τ, the floor a K-unit linear autoencoder can reach.
+
+Derivation of the ODEs
+----------------------
+Project the SGD step on ψ_τ: Δa_k^τ = Δw_k·ψ_τ, Δb_k^τ = Δv_k·ψ_τ/√D. Use
+
+    v_k·e = D Σ_l T⁰_kl g(λ_l) − v_k·x,      e·ψ_τ = √D Σ_l b_l^τ g(λ_l) − x·ψ_τ,
+
+and Gaussian identities for z_τ = x·ψ_τ (variance ρ_τ, Cov(z_τ, λ_m) = ρ_τ a_m^τ/√D) and z' = v_k·x
+(Cov(z_τ, z') = ρ_τ √D b_k^τ, Cov(z', λ_k) = D R_kk): Stein's lemma E[z F(λ)] = Σ_m Cov(z, λ_m) E[∂_m F]
+and its second-order form E[z z' F(λ_k)] = Cov(z, z') E[F] + Cov(z, λ_k) Cov(z', λ_k) E[F″]. Taking the
+expectation of one step over the fresh sample x gives E[Δa] and E[Δb] *exactly*; with dt = 1/D:
+
+    da_k^τ/dt = η ρ̃_τ [ b_k^τ ⟨g′_k⟩ + a_k^τ R_kk ⟨g‴_k⟩ − Σ_l T⁰_kl (a_k^τ ⟨g″_k g_l⟩ + a_l^τ ⟨g′_k g′_l⟩) ]   (2)
+    db_k^τ/dt = η [ ρ̃_τ a_k^τ ⟨g′_k⟩ − Σ_l ⟨g_k g_l⟩ b_l^τ ]                                              (3)
+
+(η the encoder's η = D·η_W in (2), the decoder's η_V in (3)). For linear g (g′ = 1, g″ = g‴ = 0) these
+are the equations of STUDIES.md:
+
+    da_k^τ/dt = η ρ̃_τ (b_k^τ − Σ_l T⁰_kl a_l^τ),    db_k^τ/dt = η (ρ̃_τ a_k^τ − Σ_l Q_kl b_l^τ).        (4)
+
+They are *closed*: the right-hand sides need only the overlaps of direction τ and Q, R, T⁰, which are
+themselves sums of overlaps (above). So the state is the 2·D·K numbers (A, B) and nothing is fed back
+from a simulation. The only thing dropped is the second-order part of the step (E[Δa²] and the
+fluctuations around the mean), O(η²/D) per unit time: the ODE is the D → ∞ limit of SGD. That is why
+the right-hand sides are linear in η: η only rescales time as D → ∞.
+
+Which Ω this covers. Any Gaussian input: (2)–(4) hold for every eigendirection of any Ω. For the spiked
+model (``data.spiked_covariance``) the bulk is isotropic (ρ_τ = σ² for τ > M): there ρ̃ = σ²/D, so the
+bulk encoder overlaps move only at rate O(1/D) (frozen as D → ∞; their contribution σ²W_⊥ᵀW_⊥/D to Q
+stays put) while the bulk decoder overlaps decay at rate ηQ. Within the degenerate bulk any orthonormal
+basis gives the same dynamics, so ``eigenbasis`` may return any one. The module keeps the O(1/D) bulk
+terms (they are exact drift at finite D); a reduction to spike overlaps plus three K×K bulk Gram
+matrices is possible but not needed: a D×K state costs microseconds per step.
+
+Truncated (Sanger) variant. ``online_ae_grads(..., truncated=True)`` lets unit k see only the partial
+error e⁽ᵏ⁾ = Σ_{a≤k} v_a h_a − x, and multiplies it by g′(λ_k) (the form the authors' ODEs describe).
+In (2)–(4) this replaces T⁰ in the encoder equation and ⟨g g⟩ (Q, for linear g) in the decoder
+equation by their lower triangles (l ≤ k, diagonal included); the terms from −v_k·x and −x·ψ_τ are
+unchanged. Its fixed point is unit k = principal component k itself (Sanger 1989).
+
+Closed-form Gaussian averages for g(u) = erf(u/√2)
+--------------------------------------------------
+For (u, v) ~ N(0, C) (Saad & Solla, Phys. Rev. E 52, 4225 (1995); Goldt et al., NeurIPS 2019), with
+g′(u) = √(2/π) e^{−u²/2}, g″ = −u g′, g‴ = (u² − 1) g′:
+
+    ⟨g(u) g(v)⟩  = (2/π) arcsin( C_uv / √((1+C_uu)(1+C_vv)) )
+    ⟨g′(u)⟩       = √(2/π) / √(1+C_uu)              ⟨g‴(u)⟩ = −√(2/π) / (1+C_uu)^{3/2}
+    ⟨g′(u) g′(v)⟩ = (2/π) / √((1+C_uu)(1+C_vv) − C_uv²)
+    ⟨g″(u) g(v)⟩  = −C_uv/(1+C_uu) · ⟨g′(u) g′(v)⟩
+    ⟨g′(u) w g(v)⟩ = (2/π) (C_wv(1+C_uu) − C_uw C_uv) / ((1+C_uu) √((1+C_uu)(1+C_vv) − C_uv²))   (I3)
+
+(the last, Saad & Solla's I3, equals C_wu⟨g″_u g_v⟩ + C_wv⟨g′_u g′_v⟩ by Stein's lemma: the form the
+ODE (2) uses; ⟨g′(u) w⟩ = C_uw⟨g″(u)⟩ = 0 for zero-mean fields.)
+
+What is *not* here: tied weights (x̂ = Wᵀh), ReLU, a trained bias, and the second-order (finite-D,
+O(η²/D)) corrections.
+
+Use
+---
+    state = initial_state(W, V, data.covariance)          # exactly the SGD run's start (b = 0)
+    sol = solve_ae_ode(state, t_end=20.0, dt=0.05, lr=eta, activation="erf")
+    sol["t"], sol["error"]                                 # ε(t), to lay over the SGD run's population error
+
+(``tests/test_ae_ode.py``: at D = 200, K = 2, η = 0.1 the SGD run's ε stays within ≈ 1.5 % (erf) and
+≈ 2.5–6 % (linear) of the ODE over t ≤ 20; the deviation shrinks as D grows.)
+
+Integration. ``rk4`` is a classical fixed-step Runge–Kutta integrator; ``rk4_error`` compares a solve
+at dt with one at dt/2 to tell whether dt is small enough. The linear ODE is stiff through its largest
+rate ≈ η ρ̃_1 max(T⁰, …): RK4 is stable for dt · rate ≲ 2.8.
+"""
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+ODE_ACTIVATIONS = ("linear", "erf")
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# ------------------------------------------------------------------------------------------ input checks
+def _as_matrix(x, name, shape=None):
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a 2-D numeric array, got {type(x).__name__}")
+    x = np.asarray(x)
+    if x.dtype == object or not np.issubdtype(x.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got shape {x.shape}")
+    if shape is not None and x.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {x.shape}")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite")
+    return x
+
+
+def _check_activation(activation):
+    if activation not in ODE_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ODE_ACTIVATIONS}, got {activation!r}")
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    return float(value)
+
+
+def _check_covariance(Q, name="Q"):
+    Q = _as_matrix(Q, name)
+    if Q.shape[0] != Q.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {Q.shape}")
+    if not np.allclose(Q, Q.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(Q).max())):
+        raise ValueError(f"{name} must be symmetric")
+    return Q
+
+
+# ------------------------------------------------------------------------------------ order parameters
+class AEOverlaps(NamedTuple):
+    """Per-eigendirection overlaps, the state of the ODEs: A = ΨᵀW, B = ΨᵀV/√D (both (D, K)), ρ̃ = ρ/D."""
+
+    A: np.ndarray
+    B: np.ndarray
+    rho_tilde: np.ndarray
+
+
+def eigenbasis(Omega):
+    """Eigenvalues ρ (descending) and unit eigenvectors Ψ (columns) of the input covariance Ω = ΨdiagρΨᵀ.
+
+    Parameters
+    ----------
+    Omega : array_like, (D, D)
+        Symmetric positive semi-definite covariance.
+
+    Returns
+    -------
+    rho : (D,) ndarray, largest first.   Psi : (D, D) ndarray, column τ = ψ_τ.
+    """
+    Omega = _check_covariance(Omega, "Omega")
+    rho, Psi = np.linalg.eigh(Omega)
+    if rho[0] < -1e-10 * max(1.0, rho[-1]):
+        raise ValueError(f"Omega must be positive semi-definite, smallest eigenvalue {rho[0]:.3g}")
+    return rho[::-1].copy(), Psi[:, ::-1].copy()
+
+
+def order_parameters(W, V, Omega):
+    """Q, R, T, T⁰ straight from the definitions (lab storage: W, V are (D, K), column k = unit k).
+
+    Q = WᵀΩW/D,  R = VᵀΩW/D^{3/2},  T = VᵀΩV/D²,  T⁰ = VᵀV/D   (the paper's WΩWᵀ/D, … with units as rows).
+
+    Returns
+    -------
+    dict with K×K arrays "Q", "R" (R[k, l] = v_k·Ωw_l/D^{3/2}), "T", "T0".
+    """
+    W = _as_matrix(W, "W")
+    D, K = W.shape
+    V = _as_matrix(V, "V", (D, K))
+    Omega = _check_covariance(Omega, "Omega")
+    if Omega.shape != (D, D):
+        raise ValueError(f"Omega must have shape {(D, D)} to match W, got {Omega.shape}")
+    OW, OV = Omega @ W, Omega @ V
+    return {"Q": W.T @ OW / D, "R": V.T @ OW / D ** 1.5, "T": V.T @ OV / D ** 2, "T0": V.T @ V / D}
+
+
+def order_parameters_from_overlaps(A, B, rho_tilde):
+    """Q = Aᵀdiag(ρ̃)A, R = Bᵀdiag(ρ̃)A, T = Bᵀdiag(ρ̃)B, T⁰ = BᵀB: the same dict as ``order_parameters``.
+
+    The identity behind the closure of the ODEs: every order parameter is a sum over eigendirections.
+    """
+    rA = rho_tilde[:, None] * A
+    return {"Q": A.T @ rA, "R": B.T @ rA, "T": B.T @ (rho_tilde[:, None] * B), "T0": B.T @ B}
+
+
+def initial_state(W, V, Omega, b=None):
+    """The ODE's initial condition from an SGD run's initial weights: overlaps A = ΨᵀW, B = ΨᵀV/√D, ρ̃ = ρ/D.
+
+    Start ``solve_ae_ode`` from this and it starts from exactly the weights SGD starts from.
+
+    Parameters
+    ----------
+    W, V : array_like, (D, K)
+        Encoder and decoder weights, lab storage (column k = unit k).
+    Omega : array_like, (D, D)
+        Input covariance.
+    b : array_like, (K,), optional
+        Encoder bias; the ODEs assume it is zero (and untrained), so a non-zero b is refused.
+
+    Returns
+    -------
+    AEOverlaps(A, B, rho_tilde)
+    """
+    W = _as_matrix(W, "W")
+    D, K = W.shape
+    V = _as_matrix(V, "V", (D, K))
+    if b is not None:
+        b = np.asarray(b, dtype=np.float64)
+        if b.shape != (K,):
+            raise ValueError(f"b must have shape ({K},), got {b.shape}")
+        if np.any(b != 0):
+            raise ValueError("b must be zero: the ODEs assume no encoder bias (train SGD with lr_b = 0)")
+    Omega = _check_covariance(Omega, "Omega")
+    if Omega.shape != (D, D):
+        raise ValueError(f"Omega must have shape {(D, D)} to match W, got {Omega.shape}")
+    rho, Psi = eigenbasis(Omega)
+    return AEOverlaps(A=Psi.T @ W, B=Psi.T @ V / math.sqrt(D), rho_tilde=rho / D)
+
+
+def pca_errors(rho_tilde, K):
+    """ε_PCA(k) = ½ Σ_{τ>k} ρ̃_τ for k = 1…K: the error of reconstructing x from its top-k principal components.
+
+    In the loss's normalisation ‖x − x̂‖²/(2D), with ρ̃ = eigenvalues of Ω / D (any order).
+    Returns a (K,) array; entry k−1 is the floor of a k-unit linear autoencoder.
+    """
+    rho_tilde = np.asarray(rho_tilde, dtype=np.float64)
+    if rho_tilde.ndim != 1:
+        raise ValueError(f"rho_tilde must be 1-D, got shape {rho_tilde.shape}")
+    rho_tilde = np.sort(rho_tilde)[::-1]
+    if not isinstance(K, (int, np.integer)) or isinstance(K, bool):
+        raise TypeError(f"K must be an integer, got {type(K).__name__}")
+    if not 1 <= K <= len(rho_tilde):
+        raise ValueError(f"K must be in 1..{len(rho_tilde)}, got {K}")
+    tail = np.cumsum(rho_tilde[::-1])[::-1]  # tail[k] = Σ_{τ≥k} (0-based)
+    return 0.5 * np.append(tail[1:], 0.0)[:K]
+
+
+def reconstruction_error(Q, R, T0, trace_omega, activation="linear"):
+    """Population error ε = E‖x − x̂‖²/(2D) from order parameters, equation (1) of the module docstring.
+
+    ε = ½ tr Ω/D − Σ_k R_kk ⟨g′(λ_k)⟩ + ½ Σ_kl T⁰_kl ⟨g(λ_k)g(λ_l)⟩, λ ~ N(0, Q); for linear g
+    ε = ½ tr Ω/D − tr R + ½ tr(Q T⁰). Exact for Gaussian inputs at any D (b = 0).
+
+    Parameters
+    ----------
+    Q, R, T0 : (K, K) arrays (R[k, l] = v_k·Ωw_l/D^{3/2}).
+    trace_omega : float
+        tr Ω / D (= Σ_τ ρ̃_τ).
+    activation : {"linear", "erf"}
+    """
+    _check_activation(activation)
+    Q, R, T0 = np.asarray(Q), np.asarray(R), np.asarray(T0)
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1] or R.shape != Q.shape or T0.shape != Q.shape:
+        raise ValueError(f"Q, R, T0 must be K×K arrays of one shape, got {Q.shape}, {R.shape}, {T0.shape}")
+    if activation == "linear":
+        return 0.5 * trace_omega - np.trace(R) + 0.5 * np.sum(Q * T0)  # Q symmetric: Σ Q_kl T⁰_kl = tr(QT⁰)
+    avg = _erf_pair_averages(Q)
+    return 0.5 * trace_omega - np.diag(R) @ avg["dg"] + 0.5 * np.sum(T0 * avg["gg"])
+
+
+def cosine_overlaps(A, n_directions=None):
+    """|cos| of the angle between unit k's weight vector and eigendirection τ: |A_τk| / ‖A_:,k‖ (τ rows).
+
+    With A = ΨᵀW (or B) the columns' norms are the weight norms, so this is |w_k·ψ_τ|/‖w_k‖. A truncated
+    (Sanger) autoencoder drives the top K×K block to the identity. ``n_directions`` keeps the first rows.
+    """
+    A = _as_matrix(A, "A")
+    C = np.abs(A) / np.linalg.norm(A, axis=0)
+    return C if n_directions is None else C[:n_directions]
+
+
+# ------------------------------------------------------------------------- erf averages (closed form)
+def _erf_pair_averages(Q):
+    """⟨g g⟩, ⟨g′⟩, ⟨g‴⟩, ⟨g′g′⟩, ⟨g″g⟩ for a checked Q, in one pass (the ODE calls this 4× per RK4 step)."""
+    d = 1.0 + np.diag(Q)
+    dd = np.outer(d, d)
+    gg = (2 / math.pi) * np.arcsin(np.clip(Q / np.sqrt(dd), -1.0, 1.0))
+    dgdg = (2 / math.pi) / np.sqrt(dd - Q ** 2)
+    return {"gg": gg, "dg": _SQRT_2_OVER_PI / np.sqrt(d), "dddg": -_SQRT_2_OVER_PI / d ** 1.5,
+            "dgdg": dgdg, "ddg_g": -(Q / d[:, None]) * dgdg}
+
+
+def erf_avg_gg(Q):
+    """⟨g(λ_k) g(λ_l)⟩ = (2/π) arcsin(Q_kl / √((1+Q_kk)(1+Q_ll))), g(u) = erf(u/√2), λ ~ N(0, Q) (Saad & Solla I2).
+
+    Returns (K, K). The erf analogue of Q in the decoder equation (3).
+    """
+    return _erf_pair_averages(_check_covariance(Q))["gg"]
+
+
+def erf_avg_dg(Q):
+    """⟨g′(λ_k)⟩ = √(2/π)/√(1+Q_kk) for g(u) = erf(u/√2), λ ~ N(0, Q). Returns (K,)."""
+    return _erf_pair_averages(_check_covariance(Q))["dg"]
+
+
+def erf_avg_dddg(Q):
+    """⟨g‴(λ_k)⟩ = −√(2/π)/(1+Q_kk)^{3/2} (g‴(u) = (u² − 1) g′(u)). Returns (K,)."""
+    return _erf_pair_averages(_check_covariance(Q))["dddg"]
+
+
+def erf_avg_dgdg(Q):
+    """⟨g′(λ_k) g′(λ_l)⟩ = (2/π)/√((1+Q_kk)(1+Q_ll) − Q_kl²); the diagonal is ⟨g′(λ_k)²⟩. Returns (K, K)."""
+    return _erf_pair_averages(_check_covariance(Q))["dgdg"]
+
+
+def erf_avg_ddg_g(Q):
+    """⟨g″(λ_k) g(λ_l)⟩ = −Q_kl/(1+Q_kk) · ⟨g′(λ_k)g′(λ_l)⟩ (g″ = −u g′; Stein's lemma). Returns (K, K), [k, l]."""
+    return _erf_pair_averages(_check_covariance(Q))["ddg_g"]
+
+
+def erf_avg_dg_lambda_g(Q):
+    """⟨g′(λ_k) λ_m g(λ_l)⟩ for all k, m, l: Saad & Solla's I3 in closed form. Returns (K, K, K), [k, m, l].
+
+    (2/π)(Q_ml(1+Q_kk) − Q_km Q_kl) / ((1+Q_kk)√((1+Q_kk)(1+Q_ll) − Q_kl²)); for k = l the two fields
+    are one and the formula stays valid (it is the C_uv = C_uu limit).
+    """
+    Q = _check_covariance(Q)
+    d = 1.0 + np.diag(Q)
+    root = np.sqrt(np.outer(d, d) - Q ** 2)  # [k, l]
+    num = Q[None, :, :] * d[:, None, None] - Q[:, :, None] * Q[:, None, :]  # [k, m, l]
+    return (2 / math.pi) * num / (d[:, None, None] * root[:, None, :])
+
+
+def erf_avg_dg_zz(q, c_uz1, c_uz2, c_z1z2):
+    """⟨g′(u) z₁ z₂⟩ for jointly Gaussian zero-mean (u, z₁, z₂), Var u = q: the encoder's −v_k·x term in (2).
+
+    Wick/Stein: Cov(z₁,z₂)⟨g′(u)⟩ + Cov(u,z₁)Cov(u,z₂)⟨g‴(u)⟩ = √(2/π)[c_z1z2/√(1+q) − c_uz1 c_uz2/(1+q)^{3/2}].
+    Arguments broadcast.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if np.any(q < 0):
+        raise ValueError("q must be a variance (≥ 0)")
+    return _SQRT_2_OVER_PI * (np.asarray(c_z1z2) / np.sqrt(1 + q) - np.asarray(c_uz1) * c_uz2 / (1 + q) ** 1.5)
+
+
+# ------------------------------------------------------------------------------------ ODE right-hand sides
+def linear_ae_rhs(A, B, rho_tilde, lr=1.0, lr_decoder=None, truncated=False):
+    """dA/dt, dB/dt of the linear autoencoder, equation (4) of the module docstring, for all τ at once.
+
+    da_k^τ/dt = η ρ̃_τ (b_k^τ − Σ_l T⁰_kl a_l^τ),  db_k^τ/dt = η_V (ρ̃_τ a_k^τ − Σ_l Q_kl b_l^τ),
+    T⁰ → tril(T⁰), Q → tril(Q) when ``truncated`` (Sanger's rule). A, B: (D, K) rows τ; returns two (D, K).
+    """
+    lr_decoder = lr if lr_decoder is None else lr_decoder
+    rA = rho_tilde[:, None] * A
+    Q, T0 = A.T @ rA, B.T @ B
+    if truncated:
+        Q, T0 = np.tril(Q), np.tril(T0)
+    # (A T⁰ᵀ)_τk = Σ_l T⁰_kl a_l^τ: the transpose matters once tril breaks the symmetry
+    dA = lr * rho_tilde[:, None] * (B - A @ T0.T)
+    dB = lr_decoder * (rA - B @ Q.T)
+    return dA, dB
+
+
+def erf_ae_rhs(A, B, rho_tilde, lr=1.0, lr_decoder=None, truncated=False):
+    """dA/dt, dB/dt of the untied erf autoencoder (g(u) = erf(u/√2)), equations (2)–(3), for all τ at once.
+
+    da_k^τ/dt = η ρ̃_τ [b_k^τ⟨g′_k⟩ + a_k^τ R_kk⟨g‴_k⟩ − Σ_l T⁰_kl (a_k^τ⟨g″_k g_l⟩ + a_l^τ⟨g′_k g′_l⟩)],
+    db_k^τ/dt = η_V [ρ̃_τ a_k^τ⟨g′_k⟩ − Σ_l ⟨g_k g_l⟩ b_l^τ];
+    ``truncated``: T⁰ (encoder) and ⟨g_k g_l⟩ (decoder) → lower triangles, l ≤ k.
+    """
+    lr_decoder = lr if lr_decoder is None else lr_decoder
+    rA = rho_tilde[:, None] * A
+    Q, R, T0 = A.T @ rA, B.T @ rA, B.T @ B
+    avg = _erf_pair_averages(Q)
+    G, dg = avg["gg"], avg["dg"]
+    if truncated:
+        T0, G = np.tril(T0), np.tril(G)
+    # term a_k^τ [R_kk⟨g‴_k⟩ − Σ_l T⁰_kl⟨g″_k g_l⟩] (a per-unit factor) and −Σ_l T⁰_kl⟨g′_k g′_l⟩ a_l^τ (a mix)
+    own = np.diag(R) * avg["dddg"] - np.sum(T0 * avg["ddg_g"], axis=1)
+    mix = T0 * avg["dgdg"]  # [k, l]
+    dA = lr * rho_tilde[:, None] * (B * dg + A * own - A @ mix.T)
+    dB = lr_decoder * (rA * dg - B @ G.T)
+    return dA, dB
+
+
+# ---------------------------------------------------------------------------------------------- RK4
+def rk4(f, y0, t_end, dt, observe=None, save_every=1):
+    """Integrate dy/dt = f(t, y) from y(0) = y0 to t_end with the classical fixed-step Runge–Kutta method.
+
+    y_{n+1} = y_n + dt (k₁ + 2k₂ + 2k₃ + k₄)/6,  k₁ = f(t, y), k₂ = f(t + dt/2, y + dt k₁/2),
+    k₃ = f(t + dt/2, y + dt k₂/2), k₄ = f(t + dt, y + dt k₃); global error O(dt⁴).
+
+    Is dt small enough? Halve it and compare: the difference between the solutions at dt and dt/2 is
+    (1 − 2⁻⁴) ≈ 94 % of the error of the dt solution, so ``rk4_error(f, y0, t_end, dt, observe)`` is an
+    estimate of that error; dt is fine when it is far below what you want to resolve (e.g. 1e-3 of the
+    reconstruction error). A stiff mode of rate r needs dt·r ≲ 2.8 for stability at all.
+
+    Parameters
+    ----------
+    f : callable (t, y) -> array like y
+    y0 : array_like (any shape)
+    t_end, dt : float, > 0; t_end must be a whole number of steps dt.
+    observe : callable y -> array_like, optional
+        What to record (default: a copy of y). Recording a small observable keeps memory small.
+    save_every : int
+        Record every this many steps (and always at t_end).
+
+    Returns
+    -------
+    t : (n_saved,) times,  obs : (n_saved, ...) observe(y) at those times,  y_end : the state at t_end.
+    """
+    t_end, dt = _check_positive(t_end, "t_end"), _check_positive(dt, "dt")
+    if isinstance(save_every, bool) or not isinstance(save_every, (int, np.integer)) or save_every < 1:
+        raise ValueError(f"save_every must be a positive integer, got {save_every!r}")
+    n_steps = int(round(t_end / dt))
+    if n_steps < 1 or abs(n_steps * dt - t_end) > 1e-9 * t_end:
+        raise ValueError(f"t_end must be a whole number of steps dt, got t_end={t_end}, dt={dt}")
+    observe = (lambda y: y.copy()) if observe is None else observe
+    y = np.array(y0, dtype=np.float64)
+    times, obs = [0.0], [np.asarray(observe(y))]
+    for n in range(n_steps):
+        t = n * dt  # from the step count, not accumulated: no drift of the time grid
+        k1 = f(t, y)
+        k2 = f(t + dt / 2, y + (dt / 2) * k1)
+        k3 = f(t + dt / 2, y + (dt / 2) * k2)
+        k4 = f(t + dt, y + dt * k3)
+        y = y + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+        if (n + 1) % save_every == 0 or n + 1 == n_steps:
+            times.append((n + 1) * dt)
+            obs.append(np.asarray(observe(y)))
+    if not np.all(np.isfinite(y)):
+        raise FloatingPointError(f"rk4: the solution blew up (non-finite) before t = {t_end}; dt = {dt} too large?")
+    return np.array(times), np.array(obs), y
+
+
+def rk4_error(f, y0, t_end, dt, observe=None, save_every=1):
+    """Estimated error of ``rk4(f, y0, t_end, dt, observe)``: max |obs_dt − obs_{dt/2}| over the recorded times.
+
+    The dt/2 solve records every 2·save_every steps, so both record at the same times. For RK4 the
+    difference is ≈ 15/16 of the dt solution's error (see ``rk4``).
+    """
+    _, coarse, _ = rk4(f, y0, t_end, dt, observe, save_every)
+    _, fine, _ = rk4(f, y0, t_end, dt / 2, observe, 2 * save_every)
+    return float(np.max(np.abs(coarse - fine)))
+
+
+# ---------------------------------------------------------------------------------------------- solve
+def _rhs(activation, truncated, rho_tilde, lr, lr_decoder):
+    step = linear_ae_rhs if activation == "linear" else erf_ae_rhs
+
+    def f(t, y):  # autonomous: t unused; y = stack(A, B), (2, D, K)
+        dA, dB = step(y[0], y[1], rho_tilde, lr, lr_decoder, truncated)
+        return np.stack([dA, dB])
+    return f
+
+
+def solve_ae_ode(state, t_end, dt=0.01, lr=1.0, lr_decoder=None, activation="linear", truncated=False,
+                 save_every=10, n_directions=None):
+    """Integrate the autoencoder ODEs (4) (linear) or (2)–(3) (erf) from ``state`` — a pure solve, nothing fed back.
+
+    Parameters
+    ----------
+    state : AEOverlaps
+        From ``initial_state(W, V, Omega)`` (the same start as an SGD run).
+    t_end, dt : float
+        Time (= SGD steps / D) and RK4 step; check dt with ``rk4_error`` or by re-solving at dt/2.
+    lr, lr_decoder : float
+        η of the encoder (SGD's lr_W = η/D) and of the decoder (SGD's lr_V = η_V; default η).
+    activation : {"linear", "erf"}
+    truncated : bool
+        Sanger's truncated rule (``online_ae_grads(..., truncated=True)``).
+    save_every : int
+        Record every this many RK4 steps.
+    n_directions : int, optional
+        How many leading eigendirections' overlaps to record (default min(D, 2K)).
+
+    Returns
+    -------
+    dict: "t" (n,), "error" (n,) the population error (1), "Q", "R", "T0" (n, K, K), "A", "B" (n, n_directions, K)
+    the leading overlaps, and "state" the AEOverlaps at t_end.
+    """
+    _check_activation(activation)
+    if not isinstance(state, AEOverlaps):
+        raise TypeError(f"state must be an AEOverlaps (from initial_state), got {type(state).__name__}")
+    lr = _check_positive(lr, "lr")
+    lr_decoder = lr if lr_decoder is None else _check_positive(lr_decoder, "lr_decoder")
+    A0, B0, rho_tilde = (np.asarray(a, dtype=np.float64) for a in state)
+    D, K = A0.shape
+    if B0.shape != (D, K) or rho_tilde.shape != (D,):
+        raise ValueError(f"state must hold A, B of one shape (D, K) and rho_tilde (D,), got "
+                         f"{A0.shape}, {B0.shape}, {rho_tilde.shape}")
+    n_dir = min(D, 2 * K) if n_directions is None else int(n_directions)
+    trace_omega = float(rho_tilde.sum())
+
+    def observe(y):
+        op = order_parameters_from_overlaps(y[0], y[1], rho_tilde)
+        err = reconstruction_error(op["Q"], op["R"], op["T0"], trace_omega, activation)
+        return np.concatenate([[err], op["Q"].ravel(), op["R"].ravel(), op["T0"].ravel(), y[:, :n_dir].ravel()])
+
+    t, obs, y = rk4(_rhs(activation, truncated, rho_tilde, lr, lr_decoder), np.stack([A0, B0]), t_end, dt,
+                    observe, save_every)
+    n, KK = len(t), K * K
+    out = {"t": t, "error": obs[:, 0]}
+    for i, name in enumerate(("Q", "R", "T0")):
+        out[name] = obs[:, 1 + i * KK:1 + (i + 1) * KK].reshape(n, K, K)
+    AB = obs[:, 1 + 3 * KK:].reshape(n, 2, n_dir, K)
+    out["A"], out["B"] = AB[:, 0], AB[:, 1]
+    out["state"] = AEOverlaps(y[0], y[1], rho_tilde)
+    return out

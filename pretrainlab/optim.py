@@ -1,0 +1,116 @@
+"""The optimiser and its schedules: momentum SGD whose rate and momentum are each stated once.
+
+A rate is either a number or a *schedule* — a function epoch ↦ value (epochs count from 0). The trainer
+calls ``SGD.set_epoch(epoch)`` before each epoch; ``SGD.lr`` and ``SGD.momentum`` then hold that epoch's
+values. The same holds for anything else with a per-epoch value (``ContrastiveDivergence``'s k).
+
+Penalties (weight decay included) are part of the objective (``penalties.py``), never of the optimiser.
+"""
+import math
+
+import numpy as np
+
+from . import kernels
+from .validation import check_number, check_positive_int
+
+
+def resolve(value, epoch, name="value", low=0.0, high=None, low_open=True):
+    """``value(epoch)`` if it is a schedule, else ``value``; checked against its interval either way."""
+    if callable(value):
+        value = value(epoch)
+    return check_number(value, name, low=low, high=high, low_open=low_open, high_open=True)
+
+
+class SGD:
+    """Stochastic gradient descent with classical momentum:
+
+        velocity ← momentum · velocity − lr · grad
+        θ        ← θ + velocity
+
+    Parameters
+    ----------
+    params : dict name → array, updated in place.
+    lr : float or schedule epoch ↦ float (> 0).
+    momentum : float or schedule epoch ↦ float in [0, 1).
+    lr_scale : dict name → factor multiplying the rate of one parameter (e.g. DrSAE divides a matrix's
+        rate by how often it repeats in the unrolled network).
+
+    Which path runs: the update is memory-bound, so where the arrays allow (one dtype, C-contiguous) and
+    the backend is not "numpy", ``kernels/dense.py``'s ``sgd_step`` does the same arithmetic in one pass;
+    ``kernels.set_backend("numpy")`` runs the three NumPy lines of ``step``.
+    """
+
+    def __init__(self, params, lr=0.1, momentum=0.0, lr_scale=None):
+        if not isinstance(params, dict) or not params:
+            raise TypeError("params must be a non-empty dict name → array (a model's params)")
+        self.params = params
+        self.lr_schedule, self.momentum_schedule = lr, momentum
+        self.set_epoch(0)  # checks both
+        self.lr_scale = dict(lr_scale or {})
+        unknown = set(self.lr_scale) - set(params)
+        if unknown:
+            raise ValueError(f"lr_scale names unknown parameters {sorted(unknown)}")
+        for name, factor in self.lr_scale.items():
+            check_number(factor, f"lr_scale[{name!r}]", low=0.0, low_open=True)
+        self.velocity = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def set_epoch(self, epoch):
+        """Set ``lr`` and ``momentum`` to their values for ``epoch``."""
+        self.lr = resolve(self.lr_schedule, epoch, "lr")
+        self.momentum = resolve(self.momentum_schedule, epoch, "momentum", 0.0, 1.0, low_open=False)
+
+    def step(self, grads):
+        """Apply one update in place from ``grads`` (a dict with the keys of ``params``)."""
+        use_kernel = kernels.use_kernel()
+        for name, p in self.params.items():
+            g, v = grads[name], self.velocity[name]
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{name!r}] must have shape {p.shape}, got {g.shape}")
+            lr = self.lr * self.lr_scale.get(name, 1.0)
+            if use_kernel and p.dtype == g.dtype == v.dtype and p.flags.c_contiguous and g.flags.c_contiguous:
+                from .kernels.dense import sgd_step
+                sgd_step(p, v, g, lr, self.momentum)
+                continue
+            v *= self.momentum
+            v -= lr * g
+            p += v
+
+    def state(self):
+        return {f"velocity/{k}": v for k, v in self.velocity.items()}
+
+    def load_state(self, arrays):
+        for k, v in self.velocity.items():
+            v[...] = arrays[f"velocity/{k}"]
+
+    def check_state(self, arrays):
+        """Raise a ValueError unless ``arrays`` holds a velocity of the right shape for every parameter."""
+        for k, v in self.velocity.items():
+            got = arrays.get(f"velocity/{k}")
+            if got is None or got.shape != v.shape:
+                raise ValueError(f"path: the checkpoint has no optimiser velocity for {k!r} of shape {v.shape}")
+
+
+# ---------------------------------------------------------------------------------------------- schedules
+def exponential_decay(initial, rate):
+    """Schedule epoch ↦ initial · rate^epoch."""
+    check_number(initial, "initial", low=0.0, low_open=True)
+    check_number(rate, "rate", low=0.0, low_open=True)
+    return lambda epoch: initial * rate ** epoch
+
+
+def step_change(before, after, at_epoch):
+    """Schedule epoch ↦ ``before`` for epochs < at_epoch, then ``after`` (e.g. momentum 0.5 → 0.9, Hinton 2010 §9)."""
+    return lambda epoch: before if epoch < at_epoch else after
+
+
+def linear_decay(initial, epochs):
+    """Schedule epoch ↦ initial · (1 − epoch/epochs): the rate reaches ~0 at the end, as PCD needs (Tieleman 2008)."""
+    check_number(initial, "initial", low=0.0, low_open=True)
+    epochs = check_positive_int(epochs, "epochs")
+    return lambda epoch: initial * (1.0 - epoch / epochs)
+
+
+def k_schedule(k_max, ramp):
+    """Schedule epoch ↦ k for CD-k: 1 at epoch 0, rising linearly to k_max at epoch ``ramp``, then held
+    (as Salakhutdinov & Murray 2008 grew k to 25)."""
+    return lambda epoch: int(min(k_max, 1 + math.floor(epoch * (k_max - 1) / max(ramp, 1))))
