@@ -1,4 +1,3 @@
-"""``python -m pretrainlab`` runs the command line, like the ``pretrainlab`` script."""
 import sys
 
 from .cli import main

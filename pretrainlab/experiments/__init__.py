@@ -70,7 +70,7 @@ class Run:
 
     def write_results(self, results, filename="results.json"):
         """Write ``results`` with the run's configuration, wall time and machine into ``out/filename``."""
-        record = dict(self.config(), **results)
+        record = dict(self.config(), out=str(self.out.resolve()), **results)
         record.setdefault("seconds", time.perf_counter() - self.started)
         record.setdefault("machine", {"processor": platform.processor() or platform.machine(),
                                       "python": platform.python_version()})
