@@ -9,24 +9,20 @@ import os
 import sys
 
 
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be an integer ≥ 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be an integer ≥ 0, got {value}")
-    return value
+def _int_at_least(low, name):
+    """An argparse type: an integer ≥ ``low``, else a one-line error naming ``name``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer ≥ {low}, got {text!r}")
+        return value
+    return parse
 
 
-def _threads(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"threads must be an integer ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"threads must be an integer ≥ 1, got {value}")
-    return value
+_seed, _threads = _int_at_least(0, "seed"), _int_at_least(1, "threads")
 
 
 def default_threads():

@@ -62,7 +62,7 @@ import numbers
 
 import numpy as np
 
-from .validation import as_generator, check_array, check_positive_int
+from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
 #: The RBM term used when a study does not name one: the bounded Bhattacharyya form (see the module docstring).
 DEFAULT_RBM_KIND = "bhattacharyya"
@@ -74,21 +74,7 @@ def _check_pair_labels(y, n_samples=None):
     if y is None:
         raise ValueError("y is required: diversifying regularisation pairs samples of different labels "
                          "(pass −1 for unlabelled samples)")
-    if isinstance(y, (str, bytes)):
-        raise TypeError(f"y must be a 1-D array of integer labels, got {type(y).__name__}")
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of integer labels, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise TypeError(f"y must hold integer labels (−1 for unlabelled), got dtype {y.dtype}")
-    if n_samples is not None and y.shape[0] != n_samples:
-        raise ValueError(f"y must have {n_samples} entries (one per row of h), got {y.shape[0]}")
-    if y.size and y.min() < -1:
-        raise ValueError(f"y must hold labels ≥ 0, or −1 for unlabelled, found {y.min()}")
-    return y.astype(np.int64, copy=False)
+    return check_labels(y, "y", n_samples=n_samples, allow_unlabelled=True)
 
 
 def _check_rng(rng):
@@ -99,11 +85,7 @@ def _check_rng(rng):
 
 
 def _check_weight(weight):
-    if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
-        raise TypeError(f"weight must be a real number, got {type(weight).__name__}")
-    if not (np.isfinite(weight) and weight >= 0):
-        raise ValueError(f"weight must be a finite number ≥ 0 (it multiplies a penalty), got {weight}")
-    return float(weight)
+    return check_number(weight, "weight", low=0.0)
 
 
 def _check_eps(eps):

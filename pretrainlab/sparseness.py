@@ -28,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from .validation import check_array
+from .validation import check_array, check_number
 
 #: Hoyer and Gini are 0/0 on an all-zero vector; this is the value they report there (see ``hoyer``).
 ZERO_VALUE = 1.0
@@ -73,11 +73,7 @@ def _check_zero_value(zero_value):
 
 
 def _check_threshold(threshold):
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-        raise TypeError(f"threshold must be a real number, got {type(threshold).__name__}")
-    if not (np.isfinite(threshold) and threshold >= 0):
-        raise ValueError(f"threshold must be a finite number ≥ 0 (it is compared with |a|), got {threshold}")
-    return float(threshold)
+    return check_number(threshold, "threshold", low=0.0)
 
 
 def _scalar_or_array(x):

@@ -83,8 +83,10 @@ def check_labels(y, name, n_classes=None, n_samples=None, allow_unlabelled=False
     low = -1 if allow_unlabelled else 0
     high = n_classes - 1 if n_classes is not None else None
     if y.size and (y.min() < low or (high is not None and y.max() > high)):
-        expected = f"{low}..{high}" if high is not None else f"≥ {low}"
-        raise ValueError(f"{name} must be in {expected}, found values in {y.min()}..{y.max()}")
+        if high is not None:
+            raise ValueError(f"{name} must be in {low}..{high}, found values in {y.min()}..{y.max()}")
+        unlabelled = ", or −1 for unlabelled" if allow_unlabelled else ""
+        raise ValueError(f"{name} must hold labels ≥ 0{unlabelled}, found {y.min()}")
     return y.astype(np.int64, copy=False)
 
 

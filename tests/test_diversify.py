@@ -271,7 +271,7 @@ def test_bad_call_arguments(cls, rng):
         term(h, rng=0)
     with pytest.raises(ValueError, match="y must have 8 entries"):
         term(h, y[:5], rng=0)
-    with pytest.raises(TypeError, match="y must hold integer labels"):
+    with pytest.raises(TypeError, match="y must hold integer"):
         term(h, y + 0.5, rng=0)
     with pytest.raises(ValueError, match="y must hold labels ≥ 0, or −1"):
         term(h, np.where(y < 0, -2, y), rng=0)
