@@ -76,6 +76,12 @@ def _check_threshold(threshold):
     return check_number(threshold, "threshold", low=0.0)
 
 
+def _magnitudes(a, axis, zero_value):
+    """|a| checked, with its axis and the all-zero value checked too (what both scale-free measures start from)."""
+    x = np.abs(_as_activations(a, "a"))
+    return x, _check_axis(axis, x.ndim), _check_zero_value(zero_value)
+
+
 def _scalar_or_array(x):
     """A 0-d result (the measure of one 1-D vector) as a Python float, anything else as an array."""
     return float(x) if np.ndim(x) == 0 else x
@@ -112,9 +118,7 @@ def hoyer(a, axis=-1, zero_value=ZERO_VALUE):
     -------
     float for a 1-D ``a``; otherwise an array with ``axis`` removed.
     """
-    x = np.abs(_as_activations(a, "a"))
-    axis = _check_axis(axis, x.ndim)
-    zero_value = _check_zero_value(zero_value)
+    x, axis, zero_value = _magnitudes(a, axis, zero_value)
     n = x.shape[axis]
     if n < 2:
         raise ValueError(f"a must have at least 2 entries along axis {axis} (Hoyer divides by √n − 1), got {n}")
@@ -178,9 +182,7 @@ def gini(a, axis=-1, zero_value=ZERO_VALUE):
     -------
     float for a 1-D ``a``; otherwise an array with ``axis`` removed.
     """
-    c = np.abs(_as_activations(a, "a"))
-    axis = _check_axis(axis, c.ndim)
-    zero_value = _check_zero_value(zero_value)
+    c, axis, zero_value = _magnitudes(a, axis, zero_value)
     c = np.sort(np.moveaxis(c, axis, -1), axis=-1)  # sorted ascending along the last axis (a copy)
     n = c.shape[-1]
     total = c.sum(axis=-1)
