@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import as_generator, check_positive_int
+from .checkpoint import read_npz
+from .validation import as_generator, check_positive_int, is_real_kind
 
 MNIST_KEYS = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
 IMAGE_SHAPE = (28, 28)
@@ -43,20 +44,24 @@ def default_mnist_path():
 
 
 def _read_npz(path):
+    """The MNIST archive's arrays, each checked: images (n, 784) of integers 0…255, labels 0…9, one per image."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(
             f"path: MNIST file not found at {path}. The repository ships it as data/mnist.npz; "
-            "set PRETRAINLAB_DATA to the folder holding mnist.npz if you moved it."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except Exception as err:  # zipfile.BadZipFile, OSError, pickled data: all mean "unreadable"
-        raise ValueError(f"path: cannot read {path} as an .npz archive ({err})") from err
+            "set PRETRAINLAB_DATA to the folder holding mnist.npz if you moved it.")
+    arrays = read_npz(path, "MNIST archive")
     missing = [k for k in MNIST_KEYS if k not in arrays]
     if missing:
         raise ValueError(f"path: {path} is not an MNIST archive, it lacks {missing}")
+    for split in ("train", "valid", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 2 or x.shape[1] != 784:
+            raise ValueError(f"path: {path}: x_{split} must have shape (n, 784), got {x.shape}")
+        if not is_real_kind(x.dtype) or not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
+            raise ValueError(f"path: {path}: x_{split} must hold pixel values 0…255")
+        if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
+            raise ValueError(f"path: {path}: y_{split} must hold one label 0…9 per image ({len(x)})")
     return arrays
 
 
@@ -80,6 +85,9 @@ def load_mnist(path=None, *, binarize=None, threshold=0.5, rng=None, n_train=Non
     -------
     Dataset with x_train (50000, 784), y_train, x_valid (10000, 784), y_valid, x_test, y_test.
     """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype.name}")
     raw = _read_npz(default_mnist_path() if path is None else path)
     sizes = {"train": n_train, "valid": n_valid, "test": n_test}
     arrays = {}
@@ -90,7 +98,7 @@ def load_mnist(path=None, *, binarize=None, threshold=0.5, rng=None, n_train=Non
             if n > len(x):
                 raise ValueError(f"n_{split} must be ≤ {len(x)}, got {n}")
             x, y = x[:n], y[:n]
-        arrays[f"x_{split}"] = x.astype(dtype) / dtype(255.0)
+        arrays[f"x_{split}"] = x.astype(dtype) / dtype.type(255.0)
         arrays[f"y_{split}"] = y.astype(np.int64)
     if binarize is not None:
         if binarize == "threshold":

@@ -20,7 +20,7 @@ import copy
 
 import numpy as np
 
-from .validation import as_generator
+from .validation import as_generator, check_number, check_positive_int
 
 TOLERANCE = 1e-6
 
@@ -85,9 +85,11 @@ def check_gradients(model, x, y=None, eps=1e-5, max_entries=200, rng=0):
     -------
     dict name → max relative error over the checked entries (pass: ≤ ``TOLERANCE`` = 1e-6).
     """
-    if not hasattr(model, "astype"):
-        raise TypeError(f"model must have an astype(dtype) method (to be checked in float64), "
+    if not all(hasattr(model, a) for a in ("astype", "params", "loss_and_grads")):
+        raise TypeError(f"model must have params, loss_and_grads(x, y) and astype(dtype) (a pretrainlab model), "
                         f"got {type(model).__name__}")
+    eps = check_number(eps, "eps", low=0.0, high=0.1, low_open=True)
+    max_entries = check_positive_int(max_entries, "max_entries")
     model = copy.deepcopy(model).astype(np.float64)
     x = np.asarray(x, dtype=np.float64)
     model_rng = getattr(model, "rng", None)

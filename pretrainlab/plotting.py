@@ -17,7 +17,9 @@ def tile_images(images, img_shape=(28, 28), n_cols=None, pad=1, scale_each=True)
     differ); a border of ``pad`` pixels at the mosaic's maximum separates the tiles.
     """
     images = np.asarray(images, dtype=np.float64)
-    if images.ndim != 2 or images.shape[1] != img_shape[0] * img_shape[1]:
+    if images.ndim != 2 or images.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty 2-D array (n ≥ 1, h·w), got shape {images.shape}")
+    if images.shape[1] != img_shape[0] * img_shape[1]:
         raise ValueError(f"images must have shape (n, {img_shape[0] * img_shape[1]}) for img_shape {img_shape}, "
                          f"got {images.shape}")
     n = len(images)
@@ -63,25 +65,46 @@ def plot_images(images, img_shape=(28, 28), n_cols=None, title=None):
     return _image_figure(tile_images(images, img_shape, n_cols=n_cols, scale_each=False), title)
 
 
-def plot_history(history, keys=None, title=None):
-    """Learning curves: one panel per quantity recorded in ``history`` (a History or a dict of lists).
+#: words and units for the quantities the lab records, used by ``plot_history`` when no label is given
+LABELS = {
+    "loss": ("training loss", "loss (batch mean)"),
+    "recon_valid": ("validation reconstruction error", "squared error per image"),
+    "free_energy_gap": ("free-energy gap (validation − training)", "nats"),
+    "pseudo_ll_valid": ("validation pseudo-log-likelihood", "nats per image"),
+    "valid_error": ("validation error", "fraction misclassified"),
+    "test_ll": ("test log-likelihood", "nats per image"),
+    "train_ll": ("training log-likelihood", "nats per image"),
+}
 
-    ``keys`` chooses the quantities (default: all but epoch, lr and time), plotted against the epoch.
+
+def plot_history(history, keys=None, title=None, panels=None):
+    """Learning curves against the epoch, titled in words, each axis labelled with its unit.
+
+    ``panels``: a list of ``(title, y label, {legend label: key})`` — several keys in one panel share its axes
+    (e.g. training and validation error together). Without it, ``keys`` (default: all but epoch, lr and time)
+    get one panel each, labelled from ``LABELS``.
     """
     records = history.records if hasattr(history, "records") else dict(history)
     if "epoch" not in records:
         raise ValueError("history must record 'epoch'")
-    keys = list(keys) if keys is not None else [k for k in records if k not in ("epoch", "lr", "time")]
-    missing = [k for k in keys if k not in records]
+    if panels is None:
+        keys = list(keys) if keys is not None else [k for k in records if k not in ("epoch", "lr", "time")]
+        panels = [(*LABELS.get(k, (k.replace("_", " "), k.replace("_", " "))), {LABELS.get(k, (k,))[0]: k})
+                  for k in keys]
+    missing = [k for _, _, lines in panels for k in lines.values() if k not in records]
     if missing:
         raise ValueError(f"keys not in history: {missing}; it holds {sorted(records)}")
-    n = max(len(keys), 1)
-    fig = Figure(figsize=(4.0 * n, 3.2), layout="constrained")
-    for i, key in enumerate(keys):
-        ax = fig.add_subplot(1, n, i + 1)
-        ax.plot(records["epoch"], records[key], marker="o", markersize=3)
-        ax.set_xlabel("epoch")
-        ax.set_title(key)
+    n = max(len(panels), 1)
+    fig = Figure(figsize=(4.2 * min(n, 3), 3.4 * math.ceil(n / 3)), layout="constrained")
+    for i, (panel_title, ylabel, lines) in enumerate(panels):
+        ax = fig.add_subplot(math.ceil(n / 3), min(n, 3), i + 1)
+        for label, key in lines.items():
+            values = np.asarray(records[key], dtype=float)
+            ok = np.isfinite(values)  # monitors evaluated only every few epochs record NaN in between
+            ax.plot(np.asarray(records["epoch"])[ok], values[ok], marker="o", markersize=3, label=label)
+        ax.set(xlabel="epoch", ylabel=ylabel, title=panel_title)
+        if len(lines) > 1:
+            ax.legend()
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
