@@ -73,3 +73,52 @@ def test_labels_out_of_range_are_refused(labels):
     mlp = MLP([N_VISIBLE, 4, 3], rng=0)
     with pytest.raises(ValueError, match="y must be in 0..2"):
         mlp.loss_and_grads(np.zeros((4, N_VISIBLE)), labels)
+
+
+# ---------------------------------------------------------------------------------------------- properties
+from pretrainlab import SGD, Trainer, kernels  # noqa: E402
+from pretrainlab.checkpoint import read_npz  # noqa: E402
+
+
+def _estimators(seed):
+    """(name, model, step) for every estimator the trainer drives: CD-k, PCD, the autoencoder, the MLP."""
+    rbm_cd, rbm_pcd = BernoulliRBM(N_VISIBLE, 3, rng=seed), BernoulliRBM(N_VISIBLE, 3, rng=seed)
+    ae, mlp = TiedAutoencoder(N_VISIBLE, 3, rng=seed, noise="mask", noise_level=0.2), MLP([N_VISIBLE, 4, 3], rng=seed)
+    return [("cd-2", rbm_cd, ContrastiveDivergence(rbm_cd, k=2)),
+            ("pcd", rbm_pcd, ContrastiveDivergence(rbm_pcd, k=1, persistent=True, n_chains=5)),
+            ("ae", ae, None), ("mlp", mlp, None)]
+
+
+def _train(name, seed, epochs, checkpoint=None, resume=False, backend="auto"):
+    _, model, step = next(e for e in _estimators(seed) if e[0] == name)
+    rng = np.random.default_rng(100 + seed)
+    x, y = (rng.random((12, N_VISIBLE)) < 0.4).astype(np.float32), rng.integers(0, 3, 12)
+    trainer = Trainer(model, SGD(model.params, lr=0.1, momentum=0.5), step=step, batch_size=4, rng=seed,
+                      checkpoint=checkpoint, verbose=False)
+    with kernels.backend(backend):
+        trainer.fit(x, y if name == "mlp" else None, epochs=epochs, resume=resume)
+    return model
+
+
+@pytest.mark.parametrize("name", ["cd-2", "pcd", "ae", "mlp"])
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2 ** 16))
+def test_same_seed_is_bit_identical_on_each_backend(name, seed):
+    for backend in ("numpy", "numba"):
+        a, b = _train(name, seed, 2, backend=backend), _train(name, seed, 2, backend=backend)
+        for k in a.params:
+            np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
+@pytest.mark.parametrize("name", ["cd-2", "pcd", "ae", "mlp"])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2 ** 16), stop=st.integers(1, 3))
+def test_resume_equals_the_uninterrupted_run_and_checkpoints_are_finite(name, seed, stop, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("resume")
+    whole = _train(name, seed, 4)
+    _train(name, seed, stop, checkpoint=folder / "ck.npz")
+    resumed = _train(name, seed, 4, checkpoint=folder / "ck.npz", resume=True)
+    for k in whole.params:
+        np.testing.assert_array_equal(resumed.params[k], whole.params[k])
+    saved = read_npz(folder / "ck.npz")
+    assert all(np.all(np.isfinite(v)) for v in saved.values() if v.dtype.kind == "f")
