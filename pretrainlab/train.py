@@ -257,7 +257,9 @@ class Trainer:
 
     def _print(self, record):
         if self.verbose:
-            print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
+            # (a monitor evaluated only every few epochs records NaN in between: nothing to print)
+            print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()
+                            if not (isinstance(v, float) and math.isnan(v))))
 
     def fit(self, x, y=None, epochs=10, resume=False):
         """Train for ``epochs`` epochs in total (counting those done before a resume); return the History.

@@ -28,3 +28,16 @@ def test_every_mode_has_exact_and_ais_sized_models():
         methods = {m for _, m, _ in cfg["models"]}
         assert min(sizes) <= 25 < max(sizes)
         assert methods == {"CD-1", "CD-k", "PCD"}
+
+
+def test_quick_run_writes_results_and_ais_agrees_with_exact_log_z(tmp_path):
+    """The quick mode proves the code path (seconds; its likelihoods mean nothing) and that a rerun resumes."""
+    run = get_experiment("rbm-likelihood")
+    results = run(mode="quick", out=tmp_path, verbose=False)
+    assert (tmp_path / "rbm_likelihood.png").stat().st_size > 0
+    assert {m["name"] for m in results["models"]} == {f"h{n}-{m}" for n, m, _ in SETTINGS["quick"]["models"]}
+    for m in results["models"]:
+        if "test_ll_exact" in m:  # 10 hidden units: AIS within a few of its standard errors of the truth
+            assert abs(m["ais"]["log_z"] - m["exact_log_z"]) < 5 * m["ais"]["stderr"] + 0.05
+    again = run(mode="quick", out=tmp_path, verbose=False)  # finished models are read back, not retrained
+    assert [m["test_ll_ais"] for m in again["models"]] == [m["test_ll_ais"] for m in results["models"]]
