@@ -19,8 +19,8 @@ Importing this package imports only ``backend`` (no Numba): the kernel modules a
 them — by the first call that takes a kernel path. ``set_backend("numpy")``, ``with backend("numpy"):`` or
 ``PRETRAINLAB_BACKEND=numpy`` forces the reference everywhere.
 """
-from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, MLP_KERNEL_MAX_BATCH, backend,
-                      get_backend, require, set_backend, use_kernel)
+from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, DRSAE_KERNEL_MAX_BATCH,
+                      MLP_KERNEL_MAX_BATCH, backend, get_backend, require, set_backend, use_kernel)
 
-__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH", "backend",
-           "get_backend", "require", "set_backend", "use_kernel"]
+__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "DRSAE_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH",
+           "backend", "get_backend", "require", "set_backend", "use_kernel"]

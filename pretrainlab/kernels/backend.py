@@ -37,6 +37,10 @@ MLP_KERNEL_MAX_BATCH = 10
 #: thread: 1.8× faster than NumPy at 2 runs, 1.15× at 5, slower from 10.
 AIS_KERNEL_MAX_RUNS = 5
 
+#: Largest batch for which ``DrSAE.loss_and_grads`` runs its unrolled-recurrence kernel (``kernels/drsae.py``)
+#: under "auto". 0 until measured: auto then always uses NumPy.
+DRSAE_KERNEL_MAX_BATCH = 0
+
 _backend = None  # read from PRETRAINLAB_BACKEND on first use (so a bad value is reported there, not at import)
 
 
