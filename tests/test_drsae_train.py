@@ -85,3 +85,22 @@ def test_bad_arguments_are_named():
         train_drsae(_model(x), x, y, xv, yv, protocol={"lr": 1})
     with pytest.raises(ValueError, match="y_valid"):
         train_drsae(_model(x), x, y, xv, yv[:-1], PROTOCOL)
+
+
+def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsys):
+    from pretrainlab.experiments import get_experiment
+
+    run = get_experiment("drsae")
+    results = run(mode="quick", out=tmp_path, verbose=False)
+    assert "mean nothing" in capsys.readouterr().out
+    assert results["status"] == "finished"
+    assert [m["model"] for m in results["models"]] == ["h32-T5", "h16-T5", "h16-T2"]
+    for m in results["models"]:
+        assert 0 <= m["test_error"] <= 1
+        assert sum(m["units"]["counts"].values()) == m["n_hidden"]
+        assert sum(m["units"]["categorical_per_class"]) == m["units"]["counts"]["categorical"]
+        for kind in ("decoders", "units", "iterations"):
+            assert (tmp_path / f"drsae_{m['model']}_{kind}.png").is_file()
+    again = run(mode="quick", out=tmp_path, verbose=False)  # every model finished: nothing retrained
+    assert [m["test_error"] for m in again["models"]] == [m["test_error"] for m in results["models"]]
+    assert again["seconds_this_session"] < 0.5 * results["seconds"]
