@@ -8,6 +8,7 @@ module                 kernels                                                 N
 ``rbm.py``             CD-k / PCD step, Gibbs chains, AIS step                 ``rbm.py``, ``likelihood.py``
 ``dense.py``           MLP layers forward/backward, momentum SGD update        ``mlp.py``, ``optim.py``
 ``shallow_ae.py``      study 4's online autoencoder step (plain, truncated)    ``shallow_ae.py``
+``drsae.py``           study 5's T-step recurrence and its BPTT                ``drsae_steps.py``
 =====================  ======================================================  ==============================
 
 Each kernel is a faster path to numbers the NumPy code already computes; the NumPy code stays the reference
