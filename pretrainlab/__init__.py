@@ -7,6 +7,7 @@ from .autoencoder import Autoencoder, TiedAutoencoder
 from .likelihood import ais_log_partition, exact_log_partition, log_likelihood
 from .mlp import MLP
 from .cd import ContrastiveDivergence
+from .drsae import DrSAE
 from .checkpoint import load_model, save_model
 from .optim import SGD
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
@@ -15,7 +16,7 @@ from .train import EarlyStopping, History, Trainer, TrainingDiverged
 __version__ = "0.1.0"
 
 __all__ = [
-    "BernoulliRBM", "ContrastiveDivergence", "GaussianBernoulliRBM", "TiedAutoencoder", "Autoencoder", "MLP",
+    "BernoulliRBM", "ContrastiveDivergence", "GaussianBernoulliRBM", "TiedAutoencoder", "Autoencoder", "MLP", "DrSAE",
     "ais_log_partition", "exact_log_partition", "log_likelihood",
     "SGD", "EarlyStopping", "History", "Trainer", "TrainingDiverged", "load_model", "save_model",
 ]

@@ -49,106 +49,26 @@ decoder (the orientation of an RBM's W); C (n_classes, n_hidden) — column C_i 
 A batch is stored as rows, x (n, n_visible), so E x becomes ``x @ E.T``, S z becomes ``z @ S.T``, and so on.
 The inputs should be scaled to unit L2 norm per image (``normalize_rows``), as in the paper.
 """
-import numbers
-
 import numpy as np
 
-from .layers import (affine_transpose_backward, affine_transpose_forward, l1_activity, softmax,
-                     softmax_cross_entropy, squared_error)
-from .validation import as_generator, check_array, check_labels, check_positive_int
-
-#: ε of the normalisation ẑ = z / √(‖z‖² + ε²): ε² = 1e-8 as in the author's Torch7 ``NormalizeTensor``.
-NORM_EPS = 1e-4
+from . import kernels
+from .base import Model, check_float_dtype, param_view
+from .drsae_steps import (NORM_EPS, drsae_step_backward, drsae_step_forward, normalize_backward,  # noqa: F401
+                          normalize_forward, normalize_rows, unrolled_backward, unrolled_forward)
+from .layers import affine_transpose_backward, affine_transpose_forward, softmax, softmax_cross_entropy, squared_error
+from .penalties import L1Activity, activity_terms
+from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
 #: The row bound of E is this constant over the number of steps (paper: 1.25/(T − 1); the code: 1.25/T).
 ENCODER_NORM_CONSTANT = 1.25
 
 
-def normalize_rows(x):
-    """x_n / ‖x_n‖₂ for every row: the paper's preprocessing (each MNIST image scaled to unit L2 norm).
-
-    x : (n, d) array.  Returns a new float array of x's float dtype (float64 for integer input).  An all-zero row
-    has no direction and is returned as zeros (dividing by max(‖x_n‖, tiny) instead of 0).
-    """
-    x = check_array(x, "x")
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
-    return x / np.maximum(norms, np.finfo(x.dtype).tiny)
-
-
-# ==================================================================================================
-# Forward/backward pairs (cs231n style, as in ``layers.py``): forward returns (out, cache), backward takes
-# ∂L/∂out and the cache and returns the gradients with respect to the forward's inputs.  Nothing is
-# modified in place, so each pair can be checked against ``gradcheck.numerical_gradient_array``.
-# ==================================================================================================
-
-def drsae_step_forward(x_proj, z_prev, S, b):
-    """One step of the unrolled encoder: z = max(0, E x + S z_prev − b)   (Rolfe & LeCun 2013, eq. 1).
-
-    x_proj : (n, n_hidden), the input term x Eᵀ (the same at every step, so computed once by the caller).
-    z_prev : (n, n_hidden), the previous iterate z^{t−1} (zeros at the first step).
-    S : (n_hidden, n_hidden), the explaining-away matrix.   b : (n_hidden,), the thresholds.
-    Returns z (n, n_hidden) and the cache (z_prev, S, mask) with mask = [a > 0] the step's ReLU mask.
-    """
-    a = z_prev @ S.T
-    a += x_proj
-    a -= b
-    mask = a > 0
-    return np.maximum(a, 0, out=a), (z_prev, S, mask)
-
-
-def drsae_step_backward(dz, cache):
-    """Gradients of one encoder step, with g = ∂L/∂a = dz ⊙ [a > 0]:
-
-        dz_prev = g S,    dS = gᵀ z_prev,    db = −Σ_n g_n,    dx_proj = g.
-
-    dz : (n, n_hidden), ∂L/∂z of this step.  Returns ``(dz_prev, dS, db, dx_proj)`` with the shapes of
-    z_prev, S, b, x_proj.  At a = 0 the ReLU's subgradient 0 is used (gradient checks keep a away from 0).
-    """
-    z_prev, S, mask = cache
-    g = dz * mask
-    return g @ S, g.T @ z_prev, -g.sum(axis=0), g
-
-
-def normalize_forward(z, eps=NORM_EPS):
-    """ẑ_n = z_n / r_n with r_n = √(‖z_n‖² + ε²): the code fed to the classifier, z^T/‖z^T‖ (paper, §2).
-
-    The ε (1e-4, i.e. ε² = 1e-8 as in the author's code) keeps an all-zero code at ẑ = 0 instead of 0/0; for
-    any code with ‖z‖ ≫ ε it changes nothing measurable.  z : (n, k).  Returns ẑ (n, k) and cache (ẑ, r).
-    """
-    r = np.sqrt(np.einsum("ij,ij->i", z, z) + eps * eps)[:, None]
-    z_hat = z / r
-    return z_hat, (z_hat, r)
-
-
-def normalize_backward(dz_hat, cache):
-    """Gradient of ẑ = z / r, r = √(‖z‖² + ε²):  ∂ẑ_i/∂z_j = (δ_ij − ẑ_i ẑ_j)/r, so per row
-
-        dz = (dẑ − ẑ (ẑ · dẑ)) / r.
-
-    Scaling z barely moves ẑ, so dz is orthogonal to z up to the ε term: z·dz = (ẑ·dẑ) ε²/r².  This is the exact
-    gradient of the ε-smoothed map, so the gradient check needs no special care.  Returns dz, the shape of dẑ.
-    """
-    z_hat, r = cache
-    dz = dz_hat - z_hat * np.einsum("ij,ij->i", z_hat, dz_hat)[:, None]
-    dz /= r
-    return dz
-
-
-# ==================================================================================================
-# Argument checks shared by the constructor and the methods (each names its argument).
-# ==================================================================================================
-
 def _check_real(value, name, low=0.0, strict=False):
-    """Return ``value`` as a float ≥ low (> low when strict), or raise a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < low or (strict and value == low):
-        raise ValueError(f"{name} must be {'>' if strict else '≥'} {low:g}, got {value}")
-    return value
+    """``value`` as a float ≥ low (> low when strict), or a TypeError/ValueError naming ``name``."""
+    return check_number(value, name, low=low, low_open=strict)
 
 
-class DrSAE:
+class DrSAE(Model):
     """Discriminative recurrent sparse auto-encoder (Rolfe & LeCun 2013): an ISTA-shaped ReLU encoder unrolled
     T times, a linear decoder, and a softmax classifier on the normalised code.
 
@@ -181,6 +101,9 @@ class DrSAE:
     ----------
     params : dict ``E`` (n_hidden, n_visible), ``S`` (n_hidden, n_hidden), ``b`` (n_hidden,), ``D`` (n_visible,
         n_hidden), ``C`` (n_classes, n_hidden), ``c`` (n_classes,); the optimiser updates them in place.
+    penalties : ``[penalties.L1Activity(sparsity_weight)]`` — the λ‖z^T‖₁ term through the lab's one penalty
+        contract (``term(h) → (value, ∂value/∂h)``), applied to the last iterate z^T; its dh is the start of
+        δ^T together with the reconstruction's.  It is built from ``sparsity_weight`` at construction.
 
     Initialisation: D gets random unit-norm columns and (E, S, b) the ISTA correspondence with α = 1.25/T
     (``set_ista``), so a fresh model is already a T-step (non-negative) ISTA encoder for its D; C and c start
@@ -203,10 +126,10 @@ class DrSAE:
             max_norm_E = ENCODER_NORM_CONSTANT / max(self.n_steps - 1, 1)
         self.max_norm_E = _check_real(max_norm_E, "max_norm_E", strict=True)
         self.max_norm_C = _check_real(max_norm_C, "max_norm_C", strict=True)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"dtype must be a float dtype, got {self.dtype}")
+        self.dtype = check_float_dtype(dtype)
         self.rng = as_generator(rng)
+        #: λ‖z^T‖₁ as a penalty term of the lab's contract (``penalties.L1Activity``: (value, ∂/∂z))
+        self.penalties = [L1Activity(self.sparsity_weight)]
 
         m, n, l = self.n_visible, self.n_hidden, self.n_classes
         D = self.rng.standard_normal((m, n))
@@ -222,49 +145,16 @@ class DrSAE:
         self.set_ista()
 
     # The arrays live in ``params`` (the optimiser updates them in place); these names are views on them.
-    @property
-    def E(self):
-        """Encoder (n_hidden, n_visible): row E_i is unit i's input filter."""
-        return self.params["E"]
+    E = param_view("E", "Encoder (n_hidden, n_visible): row E_i is unit i's input filter.")
+    S = param_view("S", "Explaining-away matrix (n_hidden, n_hidden): z^{t+1} = max(0, Ex + S z^t − b).")
+    b = param_view("b", "Thresholds (n_hidden,) — ISTA's αλ.")
+    D = param_view("D", "Decoder (n_visible, n_hidden): column D_i is unit i's dictionary element, x̂ = D z^T.")
+    C = param_view("C", "Classifier (n_classes, n_hidden): logits = C z^T/‖z^T‖ + c.")
+    c = param_view("c", "Classifier bias (n_classes,) (in the author's code; the paper writes C z/‖z‖ alone).")
 
-    @property
-    def S(self):
-        """Explaining-away matrix (n_hidden, n_hidden): z^{t+1} = max(0, Ex + S z^t − b)."""
-        return self.params["S"]
-
-    @property
-    def b(self):
-        """Thresholds (n_hidden,) — ISTA's αλ."""
-        return self.params["b"]
-
-    @property
-    def D(self):
-        """Decoder (n_visible, n_hidden): column D_i is unit i's dictionary element, x̂ = D z^T."""
-        return self.params["D"]
-
-    @property
-    def C(self):
-        """Classifier (n_classes, n_hidden): logits = C z^T/‖z^T‖ + c."""
-        return self.params["C"]
-
-    @property
-    def c(self):
-        """Classifier bias (n_classes,) (in the author's code; the paper writes C z/‖z‖ alone)."""
-        return self.params["c"]
-
-    def config(self):
-        """Constructor arguments that rebuild this model (JSON-serialisable; used by checkpoints)."""
-        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "n_classes": self.n_classes,
-                "n_steps": self.n_steps, "sparsity_weight": self.sparsity_weight,
-                "classification_weight": self.classification_weight, "max_norm_D": self.max_norm_D,
-                "max_norm_E": self.max_norm_E, "max_norm_C": self.max_norm_C, "dtype": self.dtype.name}
-
-    def astype(self, dtype):
-        """Convert every parameter to ``dtype`` in place (e.g. float64 for gradient checks); returns self."""
-        self.dtype = np.dtype(dtype)
-        for name, value in self.params.items():
-            self.params[name] = value.astype(self.dtype)
-        return self
+    #: constructor arguments recorded by ``config()`` (``base.Model``), with ``dtype``
+    config_names = ("n_visible", "n_hidden", "n_classes", "n_steps", "sparsity_weight", "classification_weight",
+                    "max_norm_D", "max_norm_E", "max_norm_C")
 
     def check_x(self, x, name="x"):
         """x must be a finite (n_samples, n_visible) array; returned in the model's dtype."""
@@ -366,13 +256,7 @@ class DrSAE:
     # ------------------------------------------------------------------ the model
     def _encode(self, x):
         """The unrolled encoder on validated x: z^T and the T step caches."""
-        x_proj = x @ self.E.T  # E x, shared by every step
-        z = np.zeros((len(x), self.n_hidden), self.dtype)  # z⁰ = 0
-        caches = []
-        for _ in range(self.n_steps):
-            z, cache = drsae_step_forward(x_proj, z, self.S, self.b)
-            caches.append(cache)
-        return z, caches
+        return unrolled_forward(x @ self.E.T, self.S, self.b, self.n_steps)  # E x is shared by every step
 
     def encode(self, x, return_all=False):
         """The code z^T after T steps of z^{t+1} = max(0, E x + S z^t − b), z⁰ = 0.
@@ -402,7 +286,7 @@ class DrSAE:
         z = self._encode(x)[0] if z is None else check_array(z, "z", n_cols=self.n_hidden, dtype=self.dtype)
         if len(z) != len(x):
             raise ValueError(f"z must have {len(x)} rows (one per row of x), got {len(z)}")
-        return squared_error(z @ self.D.T, x)[0] + self.sparsity_weight * l1_activity(z)[0]
+        return squared_error(z @ self.D.T, x)[0] + activity_terms(self.penalties, z)[0]
 
     def _logits(self, x):
         return affine_transpose_forward(normalize_forward(self._encode(x)[0])[0], self.C, self.c)[0]
@@ -441,16 +325,19 @@ class DrSAE:
         if y is not None:
             y = check_labels(y, "y", self.n_classes, n_samples=len(x))
         P = self.params
+        forward, backward = unrolled_forward, unrolled_backward
+        if kernels.use_kernel(len(x), kernels.DRSAE_KERNEL_MAX_BATCH):  # the one dispatch line: the same loops, compiled
+            from .kernels.drsae import unrolled_backward as backward, unrolled_forward as forward
 
         # forward: T steps, then the reconstruction and sparsity terms on the last iterate
-        z, caches = self._encode(x)
+        z, cache = forward(x @ P["E"].T, P["S"], P["b"], self.n_steps)
         x_hat = z @ P["D"].T
         loss, dx_hat = squared_error(x_hat, x)
-        l1, dz_l1 = l1_activity(z)
-        loss += self.sparsity_weight * l1
+        l1, dz_l1 = activity_terms(self.penalties, z)  # λ‖z^T‖₁ and λ sign(z^T), batch means
+        loss += l1
         grads = {"D": dx_hat.T @ z}
         dz = dx_hat @ P["D"]
-        dz += self.sparsity_weight * dz_l1
+        dz += dz_l1
 
         if y is None:
             grads["C"], grads["c"] = np.zeros_like(P["C"]), np.zeros_like(P["c"])
@@ -464,15 +351,8 @@ class DrSAE:
             dz += normalize_backward(dz_hat, norm_cache)
 
         # backward through time: every step shares E, S, b, so their gradients add up over the steps
-        dS = np.zeros_like(P["S"])
-        db = np.zeros_like(P["b"])
-        dx_proj = np.zeros_like(z)
-        for cache in reversed(caches):
-            dz, dS_t, db_t, dx_proj_t = drsae_step_backward(dz, cache)
-            dS += dS_t
-            db += db_t
-            dx_proj += dx_proj_t
-        grads["E"], grads["S"], grads["b"] = dx_proj.T @ x, dS, db
+        grads["S"], grads["b"], dx_proj = backward(dz, cache)
+        grads["E"] = dx_proj.T @ x
         return float(loss), {name: grads[name] for name in P}
 
     # ------------------------------------------------------------------ analysis (paper, §3)

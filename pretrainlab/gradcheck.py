@@ -169,6 +169,36 @@ def gradcheck_cases(seed=0):
             model.params[f"b{l}"][...] = rng.normal(0, 0.5, model.params[f"b{l}"].shape)
         sizes = model.layer_sizes
         yield "MLP", option, model, rng.normal(0, 1, (n, sizes[0])), rng.integers(0, sizes[-1], n)
+    yield from _drsae_cases(rng)
+
+
+def _drsae_cases(rng, n_visible=6, n_hidden=5, n_classes=3, n=5, margin=1e-3):
+    """DrSAE (Rolfe & LeCun 2013) at T = 4 and the paper's T = 11, unsupervised and discriminative phase.
+
+    Random parameters (S near ½I so the iterates stay bounded) are redrawn until every pre-activation a^t of
+    every step keeps ``margin`` from the ReLU kink and no code is all zero (z/‖z‖ then is the real map).
+    """
+    from .drsae import DrSAE
+    from .drsae_steps import normalize_rows
+
+    for n_steps in (4, 11):
+        for _ in range(500):
+            model = DrSAE(n_visible, n_hidden, n_classes, n_steps=n_steps, rng=rng.integers(2**31))
+            P = model.params
+            for name, (mean, scale) in {"E": (0, 0.6), "S": (0, 0.25), "b": (0, 0.2), "D": (0, 0.5),
+                                        "C": (0, 1.0), "c": (0, 0.5)}.items():
+                P[name][...] = rng.normal(mean, scale, P[name].shape)
+            P["S"] += 0.5 * np.eye(n_hidden, dtype=P["S"].dtype)
+            x = normalize_rows(rng.normal(0, 1, (n, n_visible))).astype(np.float32)
+            zs = model.astype(np.float64).encode(x, return_all=True)
+            a = np.stack([x @ model.E.T + zs[t] @ model.S.T - model.b for t in range(n_steps)])
+            model.astype(np.float32)
+            if np.abs(a).min() >= margin and (zs[-1] > 0).any(axis=1).all():
+                break
+        else:
+            raise RuntimeError("no random DrSAE draw kept its pre-activations off the ReLU kink")
+        yield "DrSAE", f"T={n_steps}, unsupervised", model, x, None
+        yield "DrSAE", f"T={n_steps}, discriminative", model, x, rng.integers(0, n_classes, n)
 
 
 def run_gradcheck_table(seed=0, tolerance=TOLERANCE):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pretrainlab import drsae as module
+from pretrainlab import drsae_steps
 from pretrainlab.drsae import (DrSAE, drsae_step_backward, drsae_step_forward, normalize_backward,
                                normalize_forward, normalize_rows)
 from pretrainlab.gradcheck import TOLERANCE, check_gradients, numerical_gradient_array, rel_error
@@ -65,8 +66,8 @@ def test_float32_model_is_checked_in_float64_and_unchanged():
 def test_truncated_backpropagation_through_time_is_caught(monkeypatch):
     """Stopping the error at each step (δ^{t−1} = 0, as some re-implementations do) gives wrong E, S, b gradients."""
     model, x, y = _problem(0)
-    real = module.drsae_step_backward
-    monkeypatch.setattr(module, "drsae_step_backward",
+    real = drsae_steps.drsae_step_backward
+    monkeypatch.setattr(drsae_steps, "drsae_step_backward",
                         lambda dz, cache: (lambda r: (0 * r[0], r[1], r[2], r[3]))(real(dz, cache)))
     errors = check_gradients(model, x, y)
     assert min(errors["E"], errors["S"], errors["b"]) > 1e-3, errors

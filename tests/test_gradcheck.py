@@ -78,10 +78,11 @@ def test_large_parameters_are_sampled():
 def test_table_covers_every_model_and_option_and_all_pass():
     rows = gradcheck.run_gradcheck_table()
     models = {r["model"] for r in rows}
-    assert models == {"TiedAutoencoder", "Autoencoder", "MLP"}
+    assert models == {"TiedAutoencoder", "Autoencoder", "MLP", "DrSAE"}
     options = {r["option"] for r in rows}
     for needed in ("mask noise 0.3", "gaussian noise 0.2", "kl sparsity", "l1 sparsity", "weight decay",
-                   "frozen biases", "relu/sigmoid, cross_entropy", "linear/linear, squared_error"):
+                   "frozen biases", "relu/sigmoid, cross_entropy", "linear/linear, squared_error",
+                   "T=11, unsupervised", "T=11, discriminative"):
         assert needed in options
     assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]]
     text = gradcheck.format_table(rows)

@@ -20,6 +20,7 @@ from ..checkpoint import remove_stale_temporaries
 
 EXPERIMENTS = {
     "demo": "pretrainlab.experiments.demo:run",
+    "drsae": "pretrainlab.experiments.drsae:run",
     "autoencoder-filters": "pretrainlab.experiments.autoencoder_filters:run",
     "mlp-baseline": "pretrainlab.experiments.mlp_baseline:run",
     "pretraining": "pretrainlab.experiments.pretraining:run",
