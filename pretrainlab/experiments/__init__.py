@@ -19,6 +19,7 @@ from pathlib import Path
 from ..checkpoint import remove_stale_temporaries
 
 EXPERIMENTS = {
+    "ae-dynamics": "pretrainlab.experiments.ae_dynamics:run",
     "demo": "pretrainlab.experiments.demo:run",
     "autoencoder-filters": "pretrainlab.experiments.autoencoder_filters:run",
     "mlp-baseline": "pretrainlab.experiments.mlp_baseline:run",
