@@ -31,7 +31,7 @@ def plot_error_curves(curves, pca, title, size=(6.0, 4.0)):
 
 
 def plot_sequential(t, error, overlaps, pca, title):
-    """Two panels: ε(t) with the PCA-k errors, and ‖P_W ψ_τ‖² of each leading eigendirection τ (rising one by one)."""
+    """Two panels: ε(t) with the PCA-k errors, and ‖P ψ_τ‖² (P onto the span of the weights given) of each leading eigendirection τ (rising one by one)."""
     fig = Figure(figsize=(11.0, 4.0), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
     t = np.asarray(t)
@@ -42,7 +42,7 @@ def plot_sequential(t, error, overlaps, pca, title):
     ax.legend(fontsize=8, loc="lower left")
     for tau in range(overlaps.shape[1]):
         ax2.plot(t[pos], overlaps[pos, tau], lw=1.6, label=f"eigendirection {tau + 1}")
-    ax2.set(xscale="log", ylim=(-0.03, 1.05), xlabel=TIME_LABEL, ylabel="‖P_W ψ_τ‖² (share of ψ_τ in span W)",
+    ax2.set(xscale="log", ylim=(-0.03, 1.05), xlabel=TIME_LABEL, ylabel="‖P_V ψ_τ‖² (share of ψ_τ in span of decoder)",
             title="the principal directions are learned one by one")
     ax2.legend(fontsize=8, loc="upper left")
     fig.suptitle(title)
@@ -50,7 +50,7 @@ def plot_sequential(t, error, overlaps, pca, title):
 
 
 def plot_overlap_matrices(matrices, title):
-    """Heat maps of K×K overlap matrices |w_k·ψ_τ|/‖w_k‖, one panel per ``label -> C`` (values printed)."""
+    """Heat maps of K×K overlap matrices |v_k·ψ_τ|/‖v_k‖ (any weights' columns), one panel per ``label -> C`` (values printed)."""
     fig = Figure(figsize=(5.2 * len(matrices), 4.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(matrices)))
     for ax, (label, C) in zip(axes, matrices.items()):
@@ -61,7 +61,7 @@ def plot_overlap_matrices(matrices, title):
         ax.set(xticks=range(K), yticks=range(C.shape[0]), xticklabels=[str(k + 1) for k in range(K)],
                yticklabels=[str(k + 1) for k in range(C.shape[0])], xlabel="unit k",
                ylabel="eigendirection τ (by eigenvalue)", title=label)
-    fig.colorbar(im, ax=list(axes), label="|cos(w_k, ψ_τ)| (dimensionless)")
+    fig.colorbar(im, ax=list(axes), label="|cos(v_k, ψ_τ)| (dimensionless)")
     fig.suptitle(title)
     return fig
 

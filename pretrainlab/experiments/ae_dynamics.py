@@ -9,7 +9,11 @@ Each part writes a figure of its own:
 2. ``erf_tied``: erf units, tied weights with the full gradient and with the decoder path detached (the
    authors' code), against untied erf units.
 3. ``relu_bias``: ReLU units without and with a trained encoder bias (ε by Monte Carlo on a test sample).
-4. ``truncated``: Sanger's truncated rule vs plain SGD, the K×K overlap matrix |w_k·ψ_τ|/‖w_k‖ at the end.
+4. ``truncated``: Sanger's truncated rule vs plain SGD, the K×K overlap matrix |v_k·ψ_τ|/‖v_k‖ at the end.
+
+Overlaps are measured on the *decoder* columns v_k: the encoder's component in the isotropic bulk moves at
+rate O(1/D) (``ae_ode``'s docstring), so w_k keeps its random start (norm ≈ σ₀√D) there and its cosine with
+ψ_τ stays below 1 even when the error is at the PCA floor; the encoder's overlaps are recorded as well.
 5. ``ode_vs_sgd``: the ODEs of ``ae_ode`` solved from the SGD run's initial weights, over the SGD runs, for
    several D (linear and erf); the largest relative deviation of ε over the run per D, its log–log slope,
    and the time shifts of the plateau escapes (the crossing of each level between two PCA errors).
@@ -65,9 +69,11 @@ def initial_weights(D, cfg, rng):
 def _pop(prob, activation, psi=False):
     def evaluate(W, V, b):
         out = {"error": ae_runs.population_error(W, V, prob["Omega"], activation)}
-        if psi:
-            out["subspace"] = ae_runs.subspace_overlaps(W, prob["Psi_K"])
-            out["C"] = ae_runs.overlap_matrix(W, prob["Psi_K"])
+        if psi:  # decoder columns: the encoder keeps its random bulk part (frozen at rate O(1/D)), see docstring
+            out["subspace"] = ae_runs.subspace_overlaps(V, prob["Psi_K"])
+            out["C"] = ae_runs.overlap_matrix(V, prob["Psi_K"])
+            out["subspace_W"] = ae_runs.subspace_overlaps(W, prob["Psi_K"])
+            out["C_W"] = ae_runs.overlap_matrix(W, prob["Psi_K"])
         return out
     return evaluate
 
@@ -96,7 +102,8 @@ def part_sequential(cfg, rng, save):
     sub = rec["subspace"]
     rise = [float(rec["t"][np.argmax(sub[:, k] >= 0.5)]) if np.any(sub[:, k] >= 0.5) else None
             for k in range(cfg["K"])]  # first record with ‖P_W ψ_k‖² ≥ ½
-    return dict(_summary(rec, prob["pca"]), pca_errors=prob["pca"].tolist(), overlap_half_time=rise)
+    return dict(_summary(rec, prob["pca"]), pca_errors=prob["pca"].tolist(), overlap_half_time=rise,
+                final_subspace_overlaps=sub[-1].tolist(), final_encoder_subspace_overlaps=rec["subspace_W"][-1].tolist())
 
 
 def part_erf_tied(cfg, rng, save):
@@ -130,10 +137,10 @@ def part_truncated(cfg, rng, save):
         mats[f"{label}, t = {rec['t'][-1]:.0f}"] = C
         curves[label] = (rec["t"], rec["error"])
         mean, mx = ae_runs.off_diagonal(C)
-        out[label] = {"overlap_matrix": C.tolist(), "off_diagonal_mean": mean, "off_diagonal_max": mx,
+        out[label] = {"overlap_matrix": C.tolist(), "encoder_overlap_matrix": rec["C_W"][-1].tolist(), "off_diagonal_mean": mean, "off_diagonal_max": mx,
                       "diagonal_min": float(np.diag(C).min()), "final_error": float(rec["error"][-1]),
                       "subspace_overlaps": rec["subspace"][-1].tolist()}
-    save("truncated", plot_overlap_matrices(mats, f"Linear units, overlaps |w_k·ψ_τ|/‖w_k‖ at the end "
+    save("truncated", plot_overlap_matrices(mats, f"Linear units, decoder overlaps |v_k·ψ_τ|/‖v_k‖ at the end "
                                                   f"(D = {cfg['D']}, K = {cfg['K']})"))
     return out | {"pca_errors": prob["pca"].tolist()}
 
