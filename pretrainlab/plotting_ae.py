@@ -71,10 +71,15 @@ def plot_ode_vs_sgd(panels, title, pca=None):
     fig = Figure(figsize=(5.5 * len(panels), 4.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
     for ax, (name, runs) in zip(axes, panels.items()):
+        drawn = []  # an ODE curve shared by several SGD runs is drawn once, in black
         for i, (label, (t_ode, e_ode, t_sgd, e_sgd)) in enumerate(runs.items()):
             color = f"C{i}"
+            shared = sum(e is e_ode for _, e, _, _ in runs.values()) > 1
             t_ode, t_sgd = np.asarray(t_ode), np.asarray(t_sgd)
-            ax.plot(t_ode[t_ode > 0], np.asarray(e_ode)[t_ode > 0], color=color, lw=1.4, label=f"ODE, {label}")
+            if not any(e is e_ode for e in drawn):
+                ax.plot(t_ode[t_ode > 0], np.asarray(e_ode)[t_ode > 0], color="k" if shared else color, lw=1.4,
+                        label="ODE" if shared else f"ODE, {label}")
+                drawn.append(e_ode)
             ax.plot(t_sgd[t_sgd > 0], np.asarray(e_sgd)[t_sgd > 0], "o", ms=2.5, color=color, alpha=0.8,
                     label=f"SGD, {label}")
         if pca is not None:
