@@ -84,17 +84,8 @@ unchanged. Its fixed point is unit k = principal component k itself (Sanger 1989
 
 Closed-form Gaussian averages for g(u) = erf(u/√2)
 --------------------------------------------------
-For (u, v) ~ N(0, C) (Saad & Solla, Phys. Rev. E 52, 4225 (1995); Goldt et al., NeurIPS 2019), with
-g′(u) = √(2/π) e^{−u²/2}, g″ = −u g′, g‴ = (u² − 1) g′:
-
-    ⟨g(u) g(v)⟩  = (2/π) arcsin( C_uv / √((1+C_uu)(1+C_vv)) )
-    ⟨g′(u)⟩       = √(2/π) / √(1+C_uu)              ⟨g‴(u)⟩ = −√(2/π) / (1+C_uu)^{3/2}
-    ⟨g′(u) g′(v)⟩ = (2/π) / √((1+C_uu)(1+C_vv) − C_uv²)
-    ⟨g″(u) g(v)⟩  = −C_uv/(1+C_uu) · ⟨g′(u) g′(v)⟩
-    ⟨g′(u) w g(v)⟩ = (2/π) (C_wv(1+C_uu) − C_uw C_uv) / ((1+C_uu) √((1+C_uu)(1+C_vv) − C_uv²))   (I3)
-
-(the last, Saad & Solla's I3, equals C_wu⟨g″_u g_v⟩ + C_wv⟨g′_u g′_v⟩ by Stein's lemma: the form the
-ODE (2) uses; ⟨g′(u) w⟩ = C_uw⟨g″(u)⟩ = 0 for zero-mean fields.)
+The averages ⟨g g⟩, ⟨g′⟩, ⟨g‴⟩, ⟨g′g′⟩, ⟨g″g⟩ in (1)–(3) are in closed form (Saad & Solla 1995): they live in
+``pretrainlab.erf_averages`` (re-exported here), with their derivation.
 
 What is *not* here: tied weights (x̂ = Wᵀh), ReLU, a trained bias, and the second-order (finite-D,
 O(η²/D)) corrections.
@@ -117,27 +108,16 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .erf_averages import (  # noqa: F401  (re-exported: ae_ode.erf_avg_* is the documented name)
+    _SQRT_2_OVER_PI, _as_matrix, _check_covariance, _erf_pair_averages, erf_avg_ddg_g, erf_avg_dddg, erf_avg_dg,
+    erf_avg_dg_lambda_g, erf_avg_dg_zz, erf_avg_dgdg, erf_avg_gg)
+
+from .integrate import rk4, rk4_error  # noqa: F401  (re-exported)
+
 ODE_ACTIVATIONS = ("linear", "erf")
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 # ------------------------------------------------------------------------------------------ input checks
-def _as_matrix(x, name, shape=None):
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a 2-D numeric array, got {type(x).__name__}")
-    x = np.asarray(x)
-    if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got shape {x.shape}")
-    if shape is not None and x.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {x.shape}")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite")
-    return x
-
-
 def _check_activation(activation):
     if activation not in ODE_ACTIVATIONS:
         raise ValueError(f"activation must be one of {ODE_ACTIVATIONS}, got {activation!r}")
@@ -149,15 +129,6 @@ def _check_positive(value, name):
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value}")
     return float(value)
-
-
-def _check_covariance(Q, name="Q"):
-    Q = _as_matrix(Q, name)
-    if Q.shape[0] != Q.shape[1]:
-        raise ValueError(f"{name} must be square, got shape {Q.shape}")
-    if not np.allclose(Q, Q.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(Q).max())):
-        raise ValueError(f"{name} must be symmetric")
-    return Q
 
 
 # ------------------------------------------------------------------------------------ order parameters
@@ -302,70 +273,6 @@ def cosine_overlaps(A, n_directions=None):
     return C if n_directions is None else C[:n_directions]
 
 
-# ------------------------------------------------------------------------- erf averages (closed form)
-def _erf_pair_averages(Q):
-    """⟨g g⟩, ⟨g′⟩, ⟨g‴⟩, ⟨g′g′⟩, ⟨g″g⟩ for a checked Q, in one pass (the ODE calls this 4× per RK4 step)."""
-    d = 1.0 + np.diag(Q)
-    dd = np.outer(d, d)
-    gg = (2 / math.pi) * np.arcsin(np.clip(Q / np.sqrt(dd), -1.0, 1.0))
-    dgdg = (2 / math.pi) / np.sqrt(dd - Q ** 2)
-    return {"gg": gg, "dg": _SQRT_2_OVER_PI / np.sqrt(d), "dddg": -_SQRT_2_OVER_PI / d ** 1.5,
-            "dgdg": dgdg, "ddg_g": -(Q / d[:, None]) * dgdg}
-
-
-def erf_avg_gg(Q):
-    """⟨g(λ_k) g(λ_l)⟩ = (2/π) arcsin(Q_kl / √((1+Q_kk)(1+Q_ll))), g(u) = erf(u/√2), λ ~ N(0, Q) (Saad & Solla I2).
-
-    Returns (K, K). The erf analogue of Q in the decoder equation (3).
-    """
-    return _erf_pair_averages(_check_covariance(Q))["gg"]
-
-
-def erf_avg_dg(Q):
-    """⟨g′(λ_k)⟩ = √(2/π)/√(1+Q_kk) for g(u) = erf(u/√2), λ ~ N(0, Q). Returns (K,)."""
-    return _erf_pair_averages(_check_covariance(Q))["dg"]
-
-
-def erf_avg_dddg(Q):
-    """⟨g‴(λ_k)⟩ = −√(2/π)/(1+Q_kk)^{3/2} (g‴(u) = (u² − 1) g′(u)). Returns (K,)."""
-    return _erf_pair_averages(_check_covariance(Q))["dddg"]
-
-
-def erf_avg_dgdg(Q):
-    """⟨g′(λ_k) g′(λ_l)⟩ = (2/π)/√((1+Q_kk)(1+Q_ll) − Q_kl²); the diagonal is ⟨g′(λ_k)²⟩. Returns (K, K)."""
-    return _erf_pair_averages(_check_covariance(Q))["dgdg"]
-
-
-def erf_avg_ddg_g(Q):
-    """⟨g″(λ_k) g(λ_l)⟩ = −Q_kl/(1+Q_kk) · ⟨g′(λ_k)g′(λ_l)⟩ (g″ = −u g′; Stein's lemma). Returns (K, K), [k, l]."""
-    return _erf_pair_averages(_check_covariance(Q))["ddg_g"]
-
-
-def erf_avg_dg_lambda_g(Q):
-    """⟨g′(λ_k) λ_m g(λ_l)⟩ for all k, m, l: Saad & Solla's I3 in closed form. Returns (K, K, K), [k, m, l].
-
-    (2/π)(Q_ml(1+Q_kk) − Q_km Q_kl) / ((1+Q_kk)√((1+Q_kk)(1+Q_ll) − Q_kl²)); for k = l the two fields
-    are one and the formula stays valid (it is the C_uv = C_uu limit).
-    """
-    Q = _check_covariance(Q)
-    d = 1.0 + np.diag(Q)
-    root = np.sqrt(np.outer(d, d) - Q ** 2)  # [k, l]
-    num = Q[None, :, :] * d[:, None, None] - Q[:, :, None] * Q[:, None, :]  # [k, m, l]
-    return (2 / math.pi) * num / (d[:, None, None] * root[:, None, :])
-
-
-def erf_avg_dg_zz(q, c_uz1, c_uz2, c_z1z2):
-    """⟨g′(u) z₁ z₂⟩ for jointly Gaussian zero-mean (u, z₁, z₂), Var u = q: the encoder's −v_k·x term in (2).
-
-    Wick/Stein: Cov(z₁,z₂)⟨g′(u)⟩ + Cov(u,z₁)Cov(u,z₂)⟨g‴(u)⟩ = √(2/π)[c_z1z2/√(1+q) − c_uz1 c_uz2/(1+q)^{3/2}].
-    Arguments broadcast.
-    """
-    q = np.asarray(q, dtype=np.float64)
-    if np.any(q < 0):
-        raise ValueError("q must be a variance (≥ 0)")
-    return _SQRT_2_OVER_PI * (np.asarray(c_z1z2) / np.sqrt(1 + q) - np.asarray(c_uz1) * c_uz2 / (1 + q) ** 1.5)
-
-
 # ------------------------------------------------------------------------------------ ODE right-hand sides
 def linear_ae_rhs(A, B, rho_tilde, lr=1.0, lr_decoder=None, truncated=False):
     """dA/dt, dB/dt of the linear autoencoder, equation (4) of the module docstring, for all τ at once.
@@ -404,67 +311,6 @@ def erf_ae_rhs(A, B, rho_tilde, lr=1.0, lr_decoder=None, truncated=False):
     dA = lr * rho_tilde[:, None] * (B * dg + A * own - A @ mix.T)
     dB = lr_decoder * (rA * dg - B @ G.T)
     return dA, dB
-
-
-# ---------------------------------------------------------------------------------------------- RK4
-def rk4(f, y0, t_end, dt, observe=None, save_every=1):
-    """Integrate dy/dt = f(t, y) from y(0) = y0 to t_end with the classical fixed-step Runge–Kutta method.
-
-    y_{n+1} = y_n + dt (k₁ + 2k₂ + 2k₃ + k₄)/6,  k₁ = f(t, y), k₂ = f(t + dt/2, y + dt k₁/2),
-    k₃ = f(t + dt/2, y + dt k₂/2), k₄ = f(t + dt, y + dt k₃); global error O(dt⁴).
-
-    Is dt small enough? Halve it and compare: the difference between the solutions at dt and dt/2 is
-    (1 − 2⁻⁴) ≈ 94 % of the error of the dt solution, so ``rk4_error(f, y0, t_end, dt, observe)`` is an
-    estimate of that error; dt is fine when it is far below what you want to resolve (e.g. 1e-3 of the
-    reconstruction error). A stiff mode of rate r needs dt·r ≲ 2.8 for stability at all.
-
-    Parameters
-    ----------
-    f : callable (t, y) -> array like y
-    y0 : array_like (any shape)
-    t_end, dt : float, > 0; t_end must be a whole number of steps dt.
-    observe : callable y -> array_like, optional
-        What to record (default: a copy of y). Recording a small observable keeps memory small.
-    save_every : int
-        Record every this many steps (and always at t_end).
-
-    Returns
-    -------
-    t : (n_saved,) times,  obs : (n_saved, ...) observe(y) at those times,  y_end : the state at t_end.
-    """
-    t_end, dt = _check_positive(t_end, "t_end"), _check_positive(dt, "dt")
-    if isinstance(save_every, bool) or not isinstance(save_every, (int, np.integer)) or save_every < 1:
-        raise ValueError(f"save_every must be a positive integer, got {save_every!r}")
-    n_steps = int(round(t_end / dt))
-    if n_steps < 1 or abs(n_steps * dt - t_end) > 1e-9 * t_end:
-        raise ValueError(f"t_end must be a whole number of steps dt, got t_end={t_end}, dt={dt}")
-    observe = (lambda y: y.copy()) if observe is None else observe
-    y = np.array(y0, dtype=np.float64)
-    times, obs = [0.0], [np.asarray(observe(y))]
-    for n in range(n_steps):
-        t = n * dt  # from the step count, not accumulated: no drift of the time grid
-        k1 = f(t, y)
-        k2 = f(t + dt / 2, y + (dt / 2) * k1)
-        k3 = f(t + dt / 2, y + (dt / 2) * k2)
-        k4 = f(t + dt, y + dt * k3)
-        y = y + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
-        if (n + 1) % save_every == 0 or n + 1 == n_steps:
-            times.append((n + 1) * dt)
-            obs.append(np.asarray(observe(y)))
-    if not np.all(np.isfinite(y)):
-        raise FloatingPointError(f"rk4: the solution blew up (non-finite) before t = {t_end}; dt = {dt} too large?")
-    return np.array(times), np.array(obs), y
-
-
-def rk4_error(f, y0, t_end, dt, observe=None, save_every=1):
-    """Estimated error of ``rk4(f, y0, t_end, dt, observe)``: max |obs_dt − obs_{dt/2}| over the recorded times.
-
-    The dt/2 solve records every 2·save_every steps, so both record at the same times. For RK4 the
-    difference is ≈ 15/16 of the dt solution's error (see ``rk4``).
-    """
-    _, coarse, _ = rk4(f, y0, t_end, dt, observe, save_every)
-    _, fine, _ = rk4(f, y0, t_end, dt / 2, observe, 2 * save_every)
-    return float(np.max(np.abs(coarse - fine)))
 
 
 # ---------------------------------------------------------------------------------------------- solve

@@ -13,9 +13,19 @@ sigmoidal unit g(u) = erf(u/√2)). With e = x̂ − x the gradients are
 The *truncated* variant (Sanger 1989's generalised Hebbian rule in the linear case) replaces the K×K Gram
 matrices in these gradients by their lower triangles: unit k sees only the partial reconstruction error
 e⁽ᵏ⁾ = Σ_{a≤k} h_a V[:, a] − x of the units before it and itself, so unit k learns principal component k
-itself rather than a rotation of the leading subspace. The step is W ← W − lr_W ∂L/∂W, V ← V − lr_V ∂L/∂V,
+itself rather than a rotation of the leading subspace. For non-linear g there are two conventions for the
+encoder's derivative factor, chosen by ``truncated_derivative``:
+
+    "k" (default, the form of the authors' ODEs and of ``ae_ode``):
+        ∂L/∂λ_k = g′(λ_k) [Σ_{a≤k} (v_k·v_a) h_a − v_k·x] / D;
+    "a" (the authors' simulation code, mariaref/NonLinearShallowAE):
+        ∂L/∂λ_k = [Σ_{a≤k} (v_k·v_a) h_a g′(λ_a) − g′(λ_k) v_k·x] / D.
+
+They coincide for linear g, and for the first unit whatever g; the untruncated rule has only the first
+form. It is offered to reproduce the authors' runs (STUDIES.md: 1.1 % apart for erf after 3 000 steps). The step is W ← W − lr_W ∂L/∂W, V ← V − lr_V ∂L/∂V,
 b ← b − lr_b ∂L/∂b (study 4 uses lr_W = η/D); tied, both gradients land on the one array (lr_V = 0 keeps only
-the encoder path, the "detached" variant of the authors' code).
+the encoder path, the "detached" variant of the authors' code). ``ae_learning_rates`` returns study 4's
+rates for each of these cases.
 
 Which path runs: ``online_ae_grads`` is the NumPy reference of one step; ``online_ae_sgd`` runs the Numba
 kernel (``kernels/shallow_ae.py``) unless the backend is "numpy" (``kernels.set_backend("numpy")``), in which
@@ -39,13 +49,39 @@ def check_activation(activation):
     return AE_ACTIVATIONS.index(activation)
 
 
-def online_ae_grads(x, W, V, b, activation="relu", truncated=False):
+def check_truncated_derivative(truncated_derivative):
+    """``truncated_derivative`` must be "k" (the ODEs' form, default) or "a" (the authors' simulation code)."""
+    if truncated_derivative not in ("k", "a"):
+        raise ValueError(f'truncated_derivative must be "k" or "a", got {truncated_derivative!r}')
+    return truncated_derivative == "a"
+
+
+def ae_learning_rates(eta, D, tied=False, detached=False, train_bias=False):
+    """Study 4's step sizes ``(lr_W, lr_V, lr_b)`` for the SGD step W −= lr_W ∂L/∂W, V −= lr_V ∂L/∂V, b −= lr_b ∂L/∂b.
+
+    Untied (Refinetti & Goldt 2022): lr_W = η/D (the encoder learns on the slow time t = steps/D of the
+    decoder), lr_V = η, lr_b = η if the bias is trained else 0. Tied (V is W): the full gradient keeps
+    both paths at those rates, lr_W = η/D on the encoder path and lr_V = η on the decoder path;
+    ``detached`` (the authors' tied code, the decoder path cut off) sets lr_V = 0.
+    """
+    if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not eta > 0:
+        raise ValueError(f"eta must be a positive number, got {eta!r}")
+    if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
+        raise ValueError(f"D must be a positive integer, got {D!r}")
+    if detached and not tied:
+        raise ValueError("detached: only a tied model (V is W) has a decoder path to detach")
+    return eta / D, 0.0 if detached else float(eta), float(eta) if train_bias else 0.0
+
+
+def online_ae_grads(x, W, V, b, activation="relu", truncated=False, truncated_derivative="k"):
     """Loss and gradients of the study-4 autoencoder for one sample x (D,): ``(L, {"W", "V", "b"})``.
 
     The NumPy reference of ``online_ae_sgd``; for a tied model (V is W) the gradient of W is
-    ``grads["W"] + grads["V"]``.
+    ``grads["W"] + grads["V"]``. ``truncated_derivative`` ("k" or "a", see the module docstring) only
+    matters when ``truncated`` and g is not linear.
     """
     check_activation(activation)
+    deriv_a = check_truncated_derivative(truncated_derivative)
     D = len(x)
     sqrt_d = math.sqrt(D)  # Python floats keep float32 arrays float32
     lam = (x @ W + b) / sqrt_d
@@ -60,7 +96,11 @@ def online_ae_grads(x, W, V, b, activation="relu", truncated=False):
         x_hat_partial = np.cumsum(V * h, axis=1)  # column k: Σ_{a≤k} h_a V[:, a]
         error = x_hat_partial[:, -1] - x
         E = x_hat_partial - x[:, None]  # column k: e⁽ᵏ⁾
-        dlam = (V * E).sum(axis=0) / D * dh
+        if deriv_a:  # column k: Σ_{a≤k} h_a g′(λ_a) V[:, a] − g′(λ_k) x
+            F = np.cumsum(V * (h * dh), axis=1) - np.outer(x, dh)
+            dlam = (V * F).sum(axis=0) / D
+        else:
+            dlam = (V * E).sum(axis=0) / D * dh
         dV = E * h / D
     else:
         error = V @ h - x
@@ -70,22 +110,24 @@ def online_ae_grads(x, W, V, b, activation="relu", truncated=False):
     return float(error @ error) / (2 * D), grads
 
 
-def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=False):
+def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=False, truncated_derivative="k"):
     """Online SGD over the rows of X (n, D), one step per row, updating W, V, b in place.
 
-    Returns the loss before each step, (n,).
+    Returns the loss before each step, (n,). Arguments as in ``online_ae_grads``; rates from
+    ``ae_learning_rates``.
     """
     act = check_activation(activation)
+    deriv_a = check_truncated_derivative(truncated_derivative)
     W = check_array(W, "W")
     if V.shape != W.shape or b.shape != (W.shape[1],):
         raise ValueError(f"V must have W's shape {W.shape} and b shape ({W.shape[1]},), got {V.shape} and {b.shape}")
     X = check_array(X, "X", n_cols=W.shape[0], dtype=W.dtype)
     if kernels.use_kernel():
         from .kernels.shallow_ae import online_sgd
-        return online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated)
+        return online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, deriv_a and act != 0)
     losses = np.empty(len(X), X.dtype)
     for n, x in enumerate(X):
-        losses[n], g = online_ae_grads(x, W, V, b, activation, truncated)
+        losses[n], g = online_ae_grads(x, W, V, b, activation, truncated, truncated_derivative)
         W -= lr_W * g["W"]
         V -= lr_V * g["V"]  # tied (V is W): both gradients reach the shared array
         b -= lr_b * g["b"]

@@ -12,7 +12,7 @@ import pytest
 from pretrainlab import SGD, BernoulliRBM, ContrastiveDivergence, kernels
 from pretrainlab.kernels import dense as dense_kernels
 from pretrainlab.kernels import rbm as rbm_kernels
-from pretrainlab.shallow_ae import AE_ACTIVATIONS, online_ae_grads, online_ae_sgd
+from pretrainlab.shallow_ae import AE_ACTIVATIONS, ae_learning_rates, online_ae_grads, online_ae_sgd
 
 ATOL = 1e-5  # float32: sums of a few hundred terms of size ≤ 1
 
@@ -183,10 +183,11 @@ def test_truncated_equals_full_gradient_for_one_unit():
 
 
 @pytest.mark.parametrize("activation", AE_ACTIVATIONS)
-@pytest.mark.parametrize("tied, truncated, n_hidden", [
-    (False, False, 4), (True, False, 4), (False, True, 4), (True, True, 4), (True, False, 1), (False, True, 1),
+@pytest.mark.parametrize("tied, truncated, n_hidden, deriv", [
+    (False, False, 4, "k"), (True, False, 4, "k"), (False, True, 4, "k"), (True, True, 4, "k"), (True, False, 1, "k"),
+    (False, True, 1, "k"), (False, True, 4, "a"), (True, True, 4, "a"), (False, True, 1, "a"),
 ])
-def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidden):
+def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidden, deriv):
     n_visible = 23
     X = np.random.default_rng(3).standard_normal((12, n_visible)).astype(np.float32)
     _, W0, V0, b0 = ae_problem(n_hidden, np.float32, n_visible=n_visible)
@@ -195,7 +196,7 @@ def test_online_ae_kernel_equals_numpy_steps(activation, tied, truncated, n_hidd
         W, V, b = W0.copy(), V0.copy(), b0.copy()
         V = W if tied else V
         with kernels.backend(backend):
-            losses = online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, activation, truncated)
+            losses = online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, activation, truncated, deriv)
         out[backend] = losses, W, V, b
     assert np.ptp(out["numpy"][0]) > 0  # the steps did change the model
     for ref, got in zip(out["numpy"], out["numba"]):
@@ -220,6 +221,38 @@ def test_mlp_kernel_path_equals_numpy_path(activation, sizes, n):
     assert list(grads) == list(grads_ref)
     for name in grads_ref:
         np.testing.assert_allclose(grads[name], grads_ref[name], atol=ATOL, err_msg=name)
+
+
+def test_truncated_derivative_conventions_differ_only_for_nonlinear_units():
+    """"a" puts g′(λ_a) inside the lower-triangle sum: the same as "k" for linear g, the same for the
+    first unit (its triangle is itself), different for later erf units; the decoder step is shared."""
+    x, W, V, b = ae_problem(3, np.float64)
+    for activation in ("linear", "erf"):
+        gk = online_ae_grads(x, W, V, b, activation, True, "k")[1]
+        ga = online_ae_grads(x, W, V, b, activation, True, "a")[1]
+        np.testing.assert_allclose(ga["V"], gk["V"], rtol=1e-12)
+        np.testing.assert_allclose(ga["b"][0], gk["b"][0], rtol=1e-12)
+        if activation == "linear":
+            np.testing.assert_allclose(ga["b"], gk["b"], rtol=1e-12)
+        else:
+            assert np.abs(ga["b"][1:] - gk["b"][1:]).min() > 1e-6
+    # by hand for unit 2 (0-based k = 1), erf
+    lam = (x @ W + b) / 3.0
+    h, dh = np.array([math.erf(u / math.sqrt(2)) for u in lam]), math.sqrt(2 / math.pi) * np.exp(-lam ** 2 / 2)
+    k = 1
+    want = (sum(V[:, k] @ V[:, a] * h[a] * dh[a] for a in range(k + 1)) - dh[k] * V[:, k] @ x) / 9 / 3.0
+    assert online_ae_grads(x, W, V, b, "erf", True, "a")[1]["b"][k] == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="truncated_derivative"):
+        online_ae_grads(x, W, V, b, "erf", True, "j")
+
+
+def test_ae_learning_rates():
+    assert ae_learning_rates(2.0, 500) == (2.0 / 500, 2.0, 0.0)
+    assert ae_learning_rates(2.0, 500, tied=True, detached=True, train_bias=True) == (2.0 / 500, 0.0, 2.0)
+    with pytest.raises(ValueError, match="detached"):
+        ae_learning_rates(1.0, 10, detached=True)
+    with pytest.raises(ValueError, match="eta"):
+        ae_learning_rates(-1.0, 10)
 
 
 def test_online_ae_bad_input_names_the_argument():

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..checkpoint import remove_stale_temporaries
 
 EXPERIMENTS = {
+    "ae-dynamics": "pretrainlab.experiments.ae_dynamics:run",
     "demo": "pretrainlab.experiments.demo:run",
     "drsae": "pretrainlab.experiments.drsae:run",
     "autoencoder-filters": "pretrainlab.experiments.autoencoder_filters:run",

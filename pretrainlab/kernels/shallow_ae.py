@@ -11,7 +11,7 @@ from numba import njit
 from .backend import JIT_OPTIONS, require
 
 
-def online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated):
+def online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, deriv_a=False):
     """Check the arrays, then run ``online_ae_kernel`` over the rows of X; returns the loss before each step."""
     dtype = W.dtype
     require(W, "W", dtype, ndim=2, writeable=True)
@@ -22,13 +22,17 @@ def online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated):
         raise ValueError(f"X must have {W.shape[0]} columns, got {X.shape[1]}")
     losses = np.empty(len(X), dtype)
     t = dtype.type
-    online_ae_kernel(X, W, V, b, t(lr_W), t(lr_V), t(lr_b), act, bool(truncated), V is W, losses)
+    online_ae_kernel(X, W, V, b, t(lr_W), t(lr_V), t(lr_b), act, bool(truncated), V is W, losses,
+                      bool(deriv_a and truncated))
     return losses
 
 
 @njit(**JIT_OPTIONS)
-def online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses):
+def online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses, deriv_a=False):
     """The loop of ``shallow_ae.online_ae_sgd``: two passes over the weights per sample.
+
+    ``deriv_a`` (truncated only): the authors' simulation convention, g′(λ_a) inside the lower-triangle sum
+    (``ae_errors_truncated_a``) instead of one factor g′(λ_k) on the whole (``shallow_ae`` docstring).
 
     Pass 1 (``ae_errors`` / ``ae_errors_truncated``) computes each row's reconstruction error and
     accumulates ∂L/∂h; pass 2 (``ae_encoder_step``, preceded by ``ae_decoder_step`` unless the decoder's
@@ -41,6 +45,7 @@ def online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses)
     K = W.shape[1]
     sqrt_d, inv_d = np.float32(math.sqrt(D)), np.float32(1.0 / D)
     lam, h, dh, dlam = np.zeros(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype)
+    hd = np.empty(K, W.dtype)  # h_k g′(λ_k) (deriv_a)
     e = np.empty(D, W.dtype)  # e_i, the reconstruction error (plain)
     E = np.empty((D, K if truncated else 0), W.dtype)  # e⁽ᵏ⁾_i (truncated)
     merge_decoder = tied and not truncated  # the decoder's share of the shared row goes into pass 2
@@ -60,13 +65,17 @@ def online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses)
             else:
                 h[k], dh[k] = math.erf(u / math.sqrt(2.0)), math.sqrt(2.0 / math.pi) * math.exp(-0.5 * u * u)
             dlam[k] = 0.0
-        if truncated:
+        if deriv_a:
+            for k in range(K):
+                hd[k] = h[k] * dh[k]
+            loss = ae_errors_truncated_a(x, V, h, hd, dh, E, dlam)
+        elif truncated:
             loss = ae_errors_truncated(x, V, h, E, dlam)
         else:
             loss = ae_errors(x, V, h, e, dlam)
         losses[t] = loss / (2 * D)
         for k in range(K):
-            dlam[k] = dlam[k] * inv_d * dh[k] / sqrt_d  # now ∂L/∂λ / √D = ∂L/∂b
+            dlam[k] = dlam[k] * inv_d * (np.float32(1.0) if deriv_a else dh[k]) / sqrt_d  # now ∂L/∂λ/√D = ∂L/∂b
             lam[k] = 0.0
         if not merge_decoder and c != 0.0:
             ae_decoder_step(V, E if truncated else e.reshape(D, 1), h, c)
@@ -105,6 +114,24 @@ def ae_errors_truncated(x, V, h, E, dlam):
             E[i, k] = r
         for k in range(K):
             dlam[k] += V[i, k] * E[i, k]
+        loss += r * r
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def ae_errors_truncated_a(x, V, h, hd, dh, E, dlam):
+    """Pass 1, truncated, the authors' convention: E as in ``ae_errors_truncated`` and
+    dlam_k += V[i, k] (Σ_{a≤k} V[i, a] h_a g′(λ_a) − x_i g′(λ_k)) (the derivative already inside)."""
+    loss = 0.0
+    K = V.shape[1]
+    for i in range(V.shape[0]):
+        r = -x[i]
+        f = np.float32(0.0) * r
+        for k in range(K):
+            r += V[i, k] * h[k]
+            E[i, k] = r
+            f += V[i, k] * hd[k]
+            dlam[k] += V[i, k] * (f - x[i] * dh[k])
         loss += r * r
     return loss
 

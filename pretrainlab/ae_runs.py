@@ -1,0 +1,134 @@
+r"""Study 4, measurement: run online SGD of the shallow autoencoder and read its dynamics off the weights.
+
+Refinetti & Goldt, "The dynamics of representation learning in shallow, non-linear autoencoders", ICML 2022
+(arXiv 2201.02115). ``train_online`` runs ``shallow_ae.online_ae_sgd`` on fresh samples and records
+observables at chosen times t = steps/D; the rest turns the records into the numbers the study reports:
+
+* ``population_error``: ε = E‖x − x̂‖²/(2D) from the order parameters Q, R, T⁰ (``ae_ode``, eq. (1)), exact
+  for Gaussian x and b = 0 (linear or erf units); ``sample_error`` is the Monte Carlo estimate otherwise.
+* ``overlap_matrix``: C_τk = |w_k·ψ_τ|/‖w_k‖ for the top K eigendirections ψ_τ (identity when unit k learned
+  principal component k, Sanger's rule), and ``subspace_overlaps``: ‖P_W ψ_τ‖², the share of ψ_τ inside
+  span(w_1…w_K) (rotation-invariant: rises one by one in plain SGD too).
+* ``plateaus``: where the error curve on a log-time axis is flattest (local minima of |d log ε / d log t|).
+* ``crossing_time``, ``max_relative_deviation``, ``loglog_slope``: to compare SGD with the ODE.
+"""
+import math
+
+import numpy as np
+
+from . import ae_ode
+from .shallow_ae import online_ae_sgd
+
+
+def train_online(sample, W, V, b, record_t, lr, activation="linear", truncated=False, truncated_derivative="k",
+                 evaluate=None, chunk=2048):
+    """Online SGD, one fresh sample per step, recording ``evaluate(W, V, b)`` at the times ``record_t``.
+
+    Parameters
+    ----------
+    sample : callable n -> (n, D) float32 array of fresh inputs (``data.spiked_sampler`` …).
+    W, V, b : arrays updated in place (V is W for a tied model).
+    record_t : increasing times t = steps/D (rounded to whole steps; t = 0 is always recorded).
+    lr : (lr_W, lr_V, lr_b), e.g. from ``shallow_ae.ae_learning_rates``.
+    evaluate : callable (W, V, b) -> dict of numbers/arrays.
+
+    Returns
+    -------
+    dict: "t" (n,), and for each key of ``evaluate`` an array stacked over the records.
+    """
+    D = W.shape[0]
+    steps = np.unique(np.round(np.asarray(record_t, dtype=np.float64) * D).astype(np.int64))
+    steps = steps[steps > 0]
+    if evaluate is None:
+        raise ValueError("evaluate: give a function (W, V, b) -> dict of what to record")
+    records, done = [evaluate(W, V, b)], 0
+    for target in steps:
+        while done < target:
+            n = int(min(chunk, target - done))
+            online_ae_sgd(sample(n), W, V, b, *lr, activation=activation, truncated=truncated,
+                          truncated_derivative=truncated_derivative)
+            done += n
+        records.append(evaluate(W, V, b))
+    out = {"t": np.concatenate([[0.0], steps / D])}
+    for key in records[0]:
+        out[key] = np.array([r[key] for r in records])
+    return out
+
+
+def population_error(W, V, Omega, activation="linear"):
+    """ε = ½ tr Ω/D − Σ_k R_kk⟨g′_k⟩ + ½ Σ_kl T⁰_kl⟨g_k g_l⟩ (``ae_ode.reconstruction_error``), b = 0."""
+    op = ae_ode.order_parameters(W, V, Omega)
+    return float(ae_ode.reconstruction_error(op["Q"], op["R"], op["T0"], np.trace(Omega) / len(Omega), activation))
+
+
+def sample_error(W, V, b, X, activation="relu"):
+    """Mean of ‖x − V g((xW + b)/√D)‖²/(2D) over the rows of X: the Monte Carlo population error."""
+    lam = (X @ W + b) / math.sqrt(X.shape[1])
+    h = {"linear": lambda u: u, "relu": lambda u: np.maximum(u, 0.0),
+         "erf": lambda u: np.vectorize(math.erf)(u / math.sqrt(2.0))}[activation](lam)
+    e = h @ V.T - X
+    return float(np.mean(np.sum(e ** 2, axis=1)) / (2 * X.shape[1]))
+
+
+def overlap_matrix(W, Psi_K):
+    """C[τ, k] = |w_k·ψ_τ| / ‖w_k‖ for the columns ψ_τ of Psi_K (D, K'): identity ⇔ unit k = component k."""
+    return np.abs(Psi_K.T @ W) / np.linalg.norm(W, axis=0)
+
+
+def subspace_overlaps(W, Psi_K):
+    """‖P_W ψ_τ‖² for each column ψ_τ of Psi_K: 1 when ψ_τ lies in span(w_1 … w_K), ≈ K/D for random W."""
+    Qw, _ = np.linalg.qr(W)
+    return np.sum((Qw.T @ Psi_K) ** 2, axis=0)
+
+
+def off_diagonal(C):
+    """Mean and max of the off-diagonal entries of a square matrix (how far C is from diagonal)."""
+    mask = ~np.eye(len(C), dtype=bool)
+    return float(C[mask].mean()), float(C[mask].max())
+
+
+def plateaus(t, error, min_drop=1.5):
+    """Plateaus of a decreasing error curve on a log-time axis: ``[(t_p, ε_p), …]``.
+
+    A plateau is a local minimum of the slope |d log ε / d log t| (finite differences over the records,
+    t > 0) that lies between two drops of the error by at least a factor ``min_drop``; the last record is
+    not a plateau (the curve may still be falling there).
+    """
+    t, error = np.asarray(t, dtype=np.float64), np.asarray(error, dtype=np.float64)
+    keep = t > 0
+    lt, le = np.log(t[keep]), np.log(error[keep])
+    slope = np.abs(np.gradient(le, lt))
+    found = []
+    for i in range(1, len(slope) - 1):
+        if slope[i] <= slope[i - 1] and slope[i] <= slope[i + 1]:
+            before, after = le[:i].max() - le[i], le[i] - le[i + 1:].min()
+            if before > math.log(min_drop) and after > math.log(min_drop):
+                if not found or le[found[-1]] - le[i] > math.log(min_drop):
+                    found.append(i)
+                elif slope[i] < slope[found[-1]]:
+                    found[-1] = i
+    return [(float(math.exp(lt[i])), float(math.exp(le[i]))) for i in found]
+
+
+def crossing_time(t, error, level):
+    """First time the error falls to ``level`` (log-linear interpolation between records), or nan."""
+    t, error = np.asarray(t, dtype=np.float64), np.asarray(error, dtype=np.float64)
+    below = np.nonzero(error <= level)[0]
+    if len(below) == 0:
+        return float("nan")
+    i = below[0]
+    if i == 0:
+        return float(t[0])
+    f = (math.log(error[i - 1]) - math.log(level)) / (math.log(error[i - 1]) - math.log(error[i]))
+    return float(t[i - 1] + f * (t[i] - t[i - 1]))
+
+
+def max_relative_deviation(t_sgd, err_sgd, t_ode, err_ode):
+    """max_t |ε_SGD(t) − ε_ODE(t)| / ε_ODE(t) over the SGD records (the ODE interpolated at those times)."""
+    ode = np.interp(t_sgd, t_ode, err_ode)
+    return float(np.max(np.abs(np.asarray(err_sgd) - ode) / ode))
+
+
+def loglog_slope(x, y):
+    """Least-squares slope of log y against log x (e.g. deviation ∝ D^slope)."""
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])

@@ -1,0 +1,104 @@
+"""Figures of study 4 (Refinetti & Goldt, ICML 2022): error curves on a log-time axis, overlaps, ODE vs SGD.
+
+Every function returns a ``matplotlib.figure.Figure`` (object interface, no pyplot), sized to be read at
+6×4 in (one panel) or 11×4 in (two panels), dpi 120.
+"""
+import numpy as np
+from matplotlib.figure import Figure
+
+TIME_LABEL = "time t = SGD steps / D (log scale)"
+ERROR_LABEL = "population error ε = E‖x − x̂‖²/(2D)"
+
+
+def _pca_lines(ax, pca, labels=True):
+    for k, level in enumerate(pca, start=1):
+        ax.axhline(level, color="0.55", ls="--", lw=0.8, label="PCA errors, k = 1…K" if (labels and k == 1) else None)
+        ax.annotate(f"PCA-{k}", (1.0, level), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=7, color="0.35")
+
+
+def plot_error_curves(curves, pca, title, size=(6.0, 4.0)):
+    """One panel: ε(t) for each ``label -> (t, error)`` in ``curves`` (t > 0 shown), PCA-k errors as dashed lines."""
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.add_subplot()
+    for label, (t, err) in curves.items():
+        t, err = np.asarray(t), np.asarray(err)
+        ax.plot(t[t > 0], err[t > 0], label=label, lw=1.6)
+    _pca_lines(ax, pca)
+    ax.set(xscale="log", yscale="log", xlabel=TIME_LABEL, ylabel=ERROR_LABEL, title=title)
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def plot_sequential(t, error, overlaps, pca, title):
+    """Two panels: ε(t) with the PCA-k errors, and ‖P ψ_τ‖² (P onto the span of the weights given) of each leading eigendirection τ (rising one by one)."""
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    t = np.asarray(t)
+    pos = t > 0
+    ax.plot(t[pos], np.asarray(error)[pos], color="k", lw=1.8, label="SGD, linear autoencoder")
+    _pca_lines(ax, pca)
+    ax.set(xscale="log", yscale="log", xlabel=TIME_LABEL, ylabel=ERROR_LABEL, title="error: a staircase of plateaus")
+    ax.legend(fontsize=8, loc="lower left")
+    for tau in range(overlaps.shape[1]):
+        ax2.plot(t[pos], overlaps[pos, tau], lw=1.6, label=f"eigendirection {tau + 1}")
+    ax2.set(xscale="log", ylim=(-0.03, 1.05), xlabel=TIME_LABEL, ylabel="‖P_V ψ_τ‖² (share of ψ_τ in span of decoder)",
+            title="the principal directions are learned one by one")
+    ax2.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_overlap_matrices(matrices, title):
+    """Heat maps of K×K overlap matrices |v_k·ψ_τ|/‖v_k‖ (any weights' columns), one panel per ``label -> C`` (values printed)."""
+    fig = Figure(figsize=(5.2 * len(matrices), 4.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(matrices)))
+    for ax, (label, C) in zip(axes, matrices.items()):
+        im = ax.imshow(C, vmin=0, vmax=1, cmap="viridis")
+        for (i, j), c in np.ndenumerate(C):
+            ax.text(j, i, f"{c:.2f}", ha="center", va="center", fontsize=8, color="w" if c < 0.6 else "k")
+        K = C.shape[1]
+        ax.set(xticks=range(K), yticks=range(C.shape[0]), xticklabels=[str(k + 1) for k in range(K)],
+               yticklabels=[str(k + 1) for k in range(C.shape[0])], xlabel="unit k",
+               ylabel="eigendirection τ (by eigenvalue)", title=label)
+    fig.colorbar(im, ax=list(axes), label="|cos(v_k, ψ_τ)| (dimensionless)")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_ode_vs_sgd(panels, title, pca=None):
+    """Panels ``name -> {label: (t_ode, ε_ode, t_sgd, ε_sgd)}``: ODE as lines, SGD as dots in the same colour."""
+    fig = Figure(figsize=(5.5 * len(panels), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (name, runs) in zip(axes, panels.items()):
+        drawn = []  # an ODE curve shared by several SGD runs is drawn once, in black
+        for i, (label, (t_ode, e_ode, t_sgd, e_sgd)) in enumerate(runs.items()):
+            color = f"C{i}"
+            shared = sum(e is e_ode for _, e, _, _ in runs.values()) > 1
+            t_ode, t_sgd = np.asarray(t_ode), np.asarray(t_sgd)
+            if not any(e is e_ode for e in drawn):
+                ax.plot(t_ode[t_ode > 0], np.asarray(e_ode)[t_ode > 0], color="k" if shared else color, lw=1.4,
+                        label="ODE" if shared else f"ODE, {label}")
+                drawn.append(e_ode)
+            ax.plot(t_sgd[t_sgd > 0], np.asarray(e_sgd)[t_sgd > 0], "o", ms=2.5, color=color, alpha=0.8,
+                    label=f"SGD, {label}")
+        if pca is not None:
+            _pca_lines(ax, pca[name] if isinstance(pca, dict) else pca)
+        ax.set(xscale="log", yscale="log", xlabel=TIME_LABEL, ylabel=ERROR_LABEL, title=name)
+        ax.legend(fontsize=7, loc="lower left", ncol=2)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_deviation_vs_dimension(dims, deviations, title):
+    """Log–log: the largest relative ODE–SGD deviation of ε over the run against D, ``label -> values``."""
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for label, dev in deviations.items():
+        ax.plot(dims, 100 * np.asarray(dev), "o-", label=label)
+    ax.axhline(2.0, color="0.5", ls=":", label="2 % (the goal at D = 1000)")
+    ax.set(xscale="log", yscale="log", xlabel="input dimension D", ylabel="max_t |ε_SGD − ε_ODE| / ε_ODE  (%)",
+           title=title)
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.legend(fontsize=8)
+    return fig

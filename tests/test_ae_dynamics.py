@@ -1,0 +1,91 @@
+"""Study 4's experiment (``pretrainlab experiment ae-dynamics``) runs end to end in a tiny configuration,
+and its measurement helpers (``ae_runs``) and samplers (``data``) do what they say."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from pretrainlab import ae_ode, ae_runs
+from pretrainlab.data import center_and_scale_globally, gaussian_sampler, spiked_covariance, spiked_sampler
+from pretrainlab.experiments import ae_dynamics
+
+
+def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
+    tiny = dict(ae_dynamics.SETTINGS["quick"], D=60, t_linear=40.0, t_erf=40.0, t_relu=40.0, n_records=15,
+                n_test=300, ode_dims=[40, 80], ode_t_linear=10.0, ode_t_erf=10.0, mnist_t=2.0, mnist_n_train=2000,
+                mnist_n_eval=200, speed_steps=(200, 2000))
+    monkeypatch.setitem(ae_dynamics.SETTINGS, "quick", tiny)
+    record = ae_dynamics.run("quick", tmp_path / "run", seed=0, verbose=False)
+    stored = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert stored["complete"] and set(stored["results"]) == set(ae_dynamics.PARTS)
+    for name in ("sequential", "erf_tied", "relu_bias", "truncated", "ode_vs_sgd", "ode_deviation", "mnist"):
+        assert (tmp_path / "run" / f"ae_dynamics_{name}.png").stat().st_size > 10_000, name
+    r = record["results"]
+    assert r["speed"]["numba_steps_per_s"] > 0 and r["speed"]["numpy_steps_per_s"] > 0
+    # even this short a linear run has left its initial error (½ tr Ω / D = ½) behind
+    assert r["sequential"]["final_error"] < 0.4
+    assert len(r["ode_vs_sgd"]["linear"]["mean_max_rel_dev"]) == 2
+
+
+def test_spiked_covariance_spectrum_has_standard_deviations_two_to_the_m_plus_one():
+    """Unit directions in a large space are nearly orthogonal: the top eigenvalues are s_m² + 1, s_m = 2^m + 1."""
+    s = spiked_covariance(1, dim=3000, n_spikes=5, normalize_directions=True, rng=0)
+    assert s.scales.tolist() == [3.0, 5.0, 9.0, 17.0, 33.0]
+    rho = np.linalg.eigvalsh(s.covariance)[::-1]
+    np.testing.assert_allclose(rho[:5], np.array([33.0, 17.0, 9.0, 5.0, 3.0]) ** 2 + 1, rtol=0.02)
+    np.testing.assert_allclose(rho[5:], 1.0, atol=1e-9)
+
+
+def test_samplers_have_the_covariance_they_promise():
+    rng = np.random.default_rng(1)
+    s = spiked_covariance(1, dim=20, n_spikes=2, rng=rng)
+    x = spiked_sampler(s, rng, scale=0.5)(40000)
+    emp = x.T.astype(np.float64) @ x / len(x)
+    assert np.abs(emp - 0.25 * s.covariance).max() < 0.05 * 0.25 * np.abs(s.covariance).max()
+    Om = 0.25 * s.covariance
+    y = gaussian_sampler(Om, rng)(40000).astype(np.float64)
+    assert np.abs(y.T @ y / len(y) - Om).max() < 0.05 * np.abs(Om).max()
+    z, cov = center_and_scale_globally(rng.random((500, 7)) * np.arange(1, 8))
+    assert np.trace(cov) / 7 == pytest.approx(1.0) and np.abs(z.mean(axis=0)).max() < 1e-6
+
+
+def test_population_error_matches_the_sample_error():
+    rng = np.random.default_rng(2)
+    s = spiked_covariance(1, dim=30, n_spikes=2, rng=rng)
+    X = spiked_sampler(s, rng)(100000).astype(np.float64)
+    W, V = rng.standard_normal((2, 30, 3))
+    for act in ("linear", "erf"):
+        pop = ae_runs.population_error(W, V, s.covariance, act)
+        mc = ae_runs.sample_error(W, V, np.zeros(3), X, act)
+        assert mc == pytest.approx(pop, rel=0.02), act
+
+
+def test_overlaps_plateaus_and_crossings():
+    Psi = np.linalg.qr(np.random.default_rng(3).standard_normal((10, 10)))[0]
+    W = Psi[:, [1, 0, 2]] * np.array([2.0, -1.0, 3.0])
+    np.testing.assert_allclose(ae_runs.overlap_matrix(W, Psi[:, :3]), [[0, 1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-12)
+    np.testing.assert_allclose(ae_runs.subspace_overlaps(W @ np.array([[1, 2, 0], [0, 1, 0], [1, 1, 1.0]]),
+                                                         Psi[:, :4]), [1, 1, 1, 0], atol=1e-12)
+    assert ae_runs.off_diagonal(np.array([[1.0, 0.2], [0.4, 1.0]])) == pytest.approx((0.3, 0.4))
+    t = np.geomspace(0.1, 1000, 400)  # a staircase 1 → 0.1 → 0.01 with drops at t = 1 and t = 100
+    err = 0.01 + 0.09 / (1 + (t / 100) ** 4) + 0.9 / (1 + t ** 4)
+    found = ae_runs.plateaus(t, err)
+    assert len(found) == 1 and 3 < found[0][0] < 30 and found[0][1] == pytest.approx(0.1, rel=0.05)
+    assert ae_runs.crossing_time([0, 1, 2], [1.0, 0.1, 0.01], 0.1 ** 0.5) == pytest.approx(0.5)
+    assert math.isnan(ae_runs.crossing_time([0, 1], [1.0, 0.5], 0.1))
+    assert ae_runs.loglog_slope([1, 10, 100], [1, 0.1, 0.01]) == pytest.approx(-1.0)
+    assert ae_runs.max_relative_deviation([0, 1], [1.1, 0.5], [0, 2], [1.0, 1.0]) == pytest.approx(0.5)
+
+
+def test_train_online_records_at_the_asked_times():
+    rng = np.random.default_rng(4)
+    s = spiked_covariance(1, dim=20, n_spikes=2, rng=rng)
+    W, V = 0.1 * rng.standard_normal((2, 20, 2)).astype(np.float32)
+    sample = spiked_sampler(s, rng, scale=(np.trace(s.covariance) / 20) ** -0.5)  # tr Ω/D = 1
+    rec = ae_runs.train_online(sample, W, V, np.zeros(2, np.float32), [0.5, 1.0, 3.0],
+                               (0.05, 1.0, 0.0), evaluate=lambda W, V, b: {"n": float(np.abs(W).sum())})
+    assert rec["t"].tolist() == [0.0, 0.5, 1.0, 3.0] and len(set(rec["n"])) == 4
+    with pytest.raises(ValueError, match="evaluate"):
+        ae_runs.train_online(sample, W, V, np.zeros(2, np.float32), [1.0], (0.1, 0.1, 0.0))
+    assert ae_ode.pca_errors(np.array([3.0, 2.0, 1.0]), 2).tolist() == [1.5, 0.5]
