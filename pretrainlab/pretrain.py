@@ -59,8 +59,13 @@ class LayerSettings:
                 "lr": step_change(self.lr, lr_after, 5)}
 
 
-def train_layer(x, n_hidden, settings, rng, verbose=False):
-    """Train one unsupervised layer of ``n_hidden`` units on x (n, n_visible) in [0, 1]; return the model."""
+def train_layer(x, n_hidden, settings, rng, verbose=False, y=None):
+    """Train one unsupervised layer of ``n_hidden`` units on x (n, n_visible) in [0, 1]; return the model.
+
+    y : optional (n,) labels, −1 for unlabelled rows, handed to the step with each batch: only activity terms
+    that read labels use them (study 3's diversifying terms, given in ``settings.extra["penalties"]``); the
+    likelihood or reconstruction itself never sees them.
+    """
     n_visible = x.shape[1]
     if settings.kind == "rbm":
         layer = BernoulliRBM(n_visible, n_hidden, rng=rng, dtype=x.dtype)
@@ -72,14 +77,16 @@ def train_layer(x, n_hidden, settings, rng, verbose=False):
         step = layer.loss_and_grads
     trainer = Trainer(layer, SGD(layer.params, **settings.schedules()), step=step, batch_size=settings.batch_size,
                       rng=rng, verbose=verbose)
-    trainer.fit(x, epochs=settings.epochs)
+    trainer.fit(x, y, epochs=settings.epochs)
     return layer
 
 
-def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False):
+def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False, y=None):
     """Train a stack of unsupervised layers greedily, each on the previous one's representation.
 
     x : (n, n_visible) array in [0, 1].  hidden_sizes : e.g. (1000, 1000, 1000).
+    y : optional (n,) labels (−1 = unlabelled) passed to every layer's step with its rows (``train_layer``):
+        label-aware penalties such as study 3's diversifying prior use them; plain CD and autoencoders ignore them.
     Returns the list of trained layers (each has ``W`` (n_in, n_out), ``b_hid`` and ``transform``).
     """
     settings = settings or LayerSettings()
@@ -90,7 +97,7 @@ def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False):
         n_hidden = check_positive_int(n_hidden, "hidden_sizes")
         if verbose:
             print(f"pretraining layer {i} ({settings.kind}, {h.shape[1]} → {n_hidden})")
-        layer = train_layer(h, n_hidden, settings, rng, verbose)
+        layer = train_layer(h, n_hidden, settings, rng, verbose, y=y)
         stack.append(layer)
         h = layer.transform(h)  # the next layer learns from this layer's hidden probabilities
     return stack
@@ -119,10 +126,12 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
 
 
 def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_decay=1.0, batch_size=100,
-              patience=20, rng=None, verbose=False):
+              patience=20, rng=None, verbose=False, callbacks=(), after_step=()):
     """Back-propagation on the labels with early stopping on the validation error (best parameters kept).
 
-    The learning rate is lr · lr_decay^epoch.
+    The learning rate is lr · lr_decay^epoch. ``callbacks`` (``(trainer, epoch) → None`` after each epoch, e.g.
+    a sparseness probe) and ``after_step`` (``(model) → None`` after each update, e.g. a gradient-norm probe)
+    go to the ``Trainer`` unchanged; they see the parameters as trained, before early stopping restores the best.
     Returns the Trainer's History (``valid_error`` per epoch).
     """
     x = mlp.check_x(x)
@@ -133,7 +142,8 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
     trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, lr_decay), momentum=momentum),
                       batch_size=batch_size, rng=rng,
                       monitors={"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)},
-                      early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose)
+                      early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose,
+                      callbacks=callbacks, after_step=after_step)
     return trainer.fit(x, y, epochs=epochs)
 
 

@@ -66,3 +66,43 @@ def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
     again = run(mode="quick", out=tmp_path, seed=0, verbose=False)
     assert [r["test_error"] for r in again["runs"]] == [r["test_error"] for r in results["runs"]]
     assert json.loads((tmp_path / "results.json").read_text())["summary"].keys() == {"random", "dbn", "sda"}
+
+
+def test_greedy_pretrain_hands_labels_to_label_aware_penalties():
+    """y reaches every layer's step: a diversifying prior with labels makes different classes' codes less
+    alike; with every row unlabelled (−1) there are no pairs and the stack equals one trained without y."""
+    from pretrainlab.diversify import BhattacharyyaDR
+
+    data = load_mnist(n_train=400, n_valid=1, n_test=1)
+    xs, ys = data.x_train, data.y_train
+
+    def stack(alpha, y):
+        extra = dict(penalties=[BhattacharyyaDR(alpha)]) if alpha else {}
+        return greedy_pretrain(xs, (30, 20), LayerSettings(kind="rbm", epochs=3, batch_size=50, extra=extra),
+                               rng=0, y=y)
+
+    plain = stack(0, None)
+    unlabelled = stack(50.0, np.full(len(xs), -1))
+    for a, b in zip(plain, unlabelled):
+        np.testing.assert_array_equal(a.W, b.W)
+    diversified = stack(50.0, ys)
+    term = BhattacharyyaDR(1.0)
+    p, q = np.nonzero(ys[:, None] != ys[None, :])
+    h_plain, h_dr = plain[0].transform(xs), diversified[0].transform(xs)
+    assert term.penalty(h_dr, p, q)[0] < term.penalty(h_plain, p, q)[0]
+    with pytest.raises(ValueError, match="y"):
+        greedy_pretrain(xs, (5,), LayerSettings(epochs=1), rng=0, y=ys[:10])
+
+
+def test_fine_tune_runs_callbacks_and_after_step_hooks():
+    from pretrainlab.mlp import MLP
+    from pretrainlab.pretrain import fine_tune
+
+    data = load_mnist(n_train=200, n_valid=50, n_test=1)
+    epochs, steps = [], []
+    mlp = MLP([784, 8, 10], rng=0)
+    fine_tune(mlp, data.x_train, data.y_train, data.x_valid, data.y_valid, epochs=3, batch_size=50, patience=5,
+              rng=0, callbacks=[lambda trainer, epoch: epochs.append(epoch)],
+              after_step=[lambda model: steps.append(model is mlp)])
+    assert epochs == [1, 2, 3]
+    assert steps == [True] * 12  # 200 rows / 50 per batch × 3 epochs

@@ -26,6 +26,7 @@ EXPERIMENTS = {
     "mlp-baseline": "pretrainlab.experiments.mlp_baseline:run",
     "pretraining": "pretrainlab.experiments.pretraining:run",
     "rbm-likelihood": "pretrainlab.experiments.rbm_likelihood:run",
+    "sparseness": "pretrainlab.experiments.sparseness:run",
 }
 MODES = ("quick", "default", "full")
 #: every experiment writes under pretrainlab-runs/NAME unless told otherwise

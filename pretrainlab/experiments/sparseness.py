@@ -1,0 +1,328 @@
+"""Study 1 — does unsupervised pretraining make hidden codes (moderately) sparse, and does sparseness go with
+faster training and lower error?
+
+After Li, Luo, Yang & Yuan, "Why does the unsupervised pretraining encourage moderate-sparseness?" (arXiv
+1312.5813, 2013/2014) and Li et al., "Sparseness Analysis in the Pretraining of Deep Neural Networks" (IEEE TNNLS
+28(6):1425–1438, 2017). ``pretrainlab experiment sparseness [--quick | --full]``.
+
+For each seed the same network is fine-tuned from four starts — ``sigmoid-random``, ``sigmoid-dbn`` (stacked
+RBMs, CD-1), ``sigmoid-sda`` (stacked denoising autoencoders) and ``relu-random`` — with a small and a large
+number of labels (study 2's protocol and helpers: ``labelled_subset``, its layer and fine-tuning settings).
+Every measure of ``sparseness.summary`` is recorded for every hidden layer on held-out test images (never used
+for any decision) at the start of fine-tuning (random initialisation, or right after pretraining), every
+``probe_every`` epochs during fine-tuning (the parameters as trained, before early stopping restores the best
+epoch) and after fine-tuning (the restored best parameters). The *moderate* question: RBM stacks pretrained with a
+KL sparsity target ρ ∈ ``rhos`` (Hinton 2010 §11; ``ContrastiveDivergence(sparsity_target=ρ, ...)``) and DAE
+stacks with the same KL targets on their codes, each fine-tuned; test error against the sparseness measured
+after pretraining. Last, sparseness against training speed (epochs to reach ``reach[n_labels]`` validation error)
+and test error across arms and seeds: Spearman's rank correlation (``spearman``) with a bootstrap spread.
+
+Network: 784-500-500-10 in ``--full``, not Hinton et al.'s 784-500-500-2000-10: the 500→2000 RBM alone is 60 % of a
+DBN's pretraining time (measured below) and the budget (≤ 2.5 h on 2 cores) must hold 5 seeds × 4 arms × 2 label
+counts plus 20 extra stacks for the ρ sweep; two hidden layers still show whether sparseness differs by depth.
+
+Time of ``--full`` (estimated from a probe, 2 cores shared with other runs, 2026-11-30: one epoch over 5 000 images
+of RBM 784→500 0.58 s, 500→500 0.26 s, 500→2000 0.98 s, DAE 784→500 0.40 s, MLP 784-500-500-10 0.38 s, so at
+50 000 images ≈ 8.4 s per DBN-stack epoch, ≈ 6 s per SdA-stack epoch, ≈ 4.3 s per fine-tuning epoch with
+validation): 10 main stacks × 15 epochs ≈ 18 min; 20 fine-tunings on 50 000 labels × ≤ 30 epochs ≤ 43 min; 20 on
+1 000 labels ≈ 7 min; 20 sweep stacks ≈ 37 min and their 24 fine-tunings ≈ 8 min: **≈ 1.9 h** (not yet run).
+
+Everything is saved as it is computed (stacks as .npz, results.json after each fine-tuning); a rerun with the
+same ``--out`` skips what is done.
+"""
+import json
+import time
+
+import numpy as np
+
+from ..checkpoint import load_model, save_model
+from ..data import load_mnist
+from ..mlp import MLP
+from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
+from ..sparseness import summary
+from . import prepare
+from .pretraining import FINE_TUNE, LAYERS, labelled_subset
+from .sparseness_plots import plot_bars, plot_correlations, plot_histograms, plot_sweep, plot_vs_epoch
+
+ARMS = ("sigmoid-random", "sigmoid-dbn", "sigmoid-sda", "relu-random")
+MEASURES = ("population_hoyer", "lifetime_hoyer", "mean_activation", "fraction_below")
+SETTINGS = {
+    "quick": dict(n_unlabelled=1500, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=4, patience=4,
+                  labels=(200, 1500), reach={200: 0.6, 1500: 0.4}, seeds=(0, 1), n_valid=500, n_test=500,
+                  n_probe=300, probe_every=2, rhos=(None, 0.1, 0.02), sweep_seeds=(0,), sweep_labels=200,
+                  sparsity_weight={"dbn": 0.1, "sda": 1.0}, n_boot=200),
+    "default": dict(n_unlabelled=20000, hidden=(500, 500), pretrain_epochs=10, finetune_epochs=30, patience=8,
+                    labels=(1000, 20000), reach={1000: 0.15, 20000: 0.04}, seeds=(0, 1), n_valid=10000,
+                    n_test=10000, n_probe=2000, probe_every=2, rhos=(None, 0.1, 0.02), sweep_seeds=(0,),
+                    sweep_labels=1000, sparsity_weight={"dbn": 0.1, "sda": 1.0}, n_boot=1000),
+    "full": dict(n_unlabelled=50000, hidden=(500, 500), pretrain_epochs=15, finetune_epochs=30, patience=8,
+                 labels=(1000, 50000), reach={1000: 0.15, 50000: 0.03}, seeds=(0, 1, 2, 3, 4), n_valid=10000,
+                 n_test=10000, n_probe=2000, probe_every=2, rhos=(None, 0.2, 0.1, 0.05, 0.02, 0.01),
+                 sweep_seeds=(0, 1), sweep_labels=1000, sparsity_weight={"dbn": 0.1, "sda": 1.0}, n_boot=1000),
+}
+# The KL weight per stack kind, from a probe (784-200-200, 5 000 images, 4 epochs): on RBMs a weight of 1 drove
+# the second layer to every unit firing at ≈ ρ for every image (population Hoyer 0.00 for ρ = 0.05: a low but
+# *dense* code), 0.1 lowered the rates gradually; on DAEs a weight of 1 lowered the rates and raised Hoyer.
+
+
+# -------------------------------------------------------------------------------------------- statistics
+def rank(values):
+    """Ranks 1..n of ``values`` (1-D), ties given the mean of the ranks they span (the usual mid-rank)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {values.shape}")
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts  # ranks first+1 … first+count belong to each distinct value
+    ranks = (first + (counts + 1) / 2)[inverse]
+    return ranks
+
+
+def spearman(x, y):
+    """Spearman's rank correlation ρ_s = Pearson correlation of the ranks (C. Spearman, Am. J. Psychol. 15, 1904):
+
+        ρ_s = Σ_i (r_i − r̄)(s_i − s̄) / √(Σ_i (r_i − r̄)² Σ_i (s_i − s̄)²),     r = rank(x), s = rank(y),
+
+    with mid-ranks for ties (without ties this equals 1 − 6 Σ d_i² / (n(n² − 1))). Returns NaN when x or y is
+    constant (the correlation is undefined). x, y : 1-D, the same length n ≥ 2, finite.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"x and y must be 1-D of the same length, got shapes {x.shape} and {y.shape}")
+    if len(x) < 2:
+        raise ValueError(f"x must have at least 2 entries, got {len(x)}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite")
+    r, s = rank(x) - (len(x) + 1) / 2, rank(y) - (len(y) + 1) / 2
+    denom = np.sqrt(np.sum(r * r) * np.sum(s * s))
+    return float(np.sum(r * s) / denom) if denom > 0 else float("nan")
+
+
+def bootstrap_spearman(x, y, rng, n_boot=1000):
+    """ρ_s of (x, y) and its spread over ``n_boot`` resamples of the pairs (drawn with ``rng``, a Generator):
+    ``{"rho", "boot_std", "lo", "hi", "n"}`` with lo/hi the 2.5 / 97.5 % percentiles (NaN resamples dropped)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    rho = spearman(x, y)
+    boots = np.array([spearman(x[i], y[i]) for i in rng.integers(0, len(x), (n_boot, len(x)))])
+    boots = boots[np.isfinite(boots)]
+    nan = float("nan")
+    return {"rho": rho, "boot_std": float(boots.std()) if len(boots) else nan,
+            "lo": float(np.percentile(boots, 2.5)) if len(boots) else nan,
+            "hi": float(np.percentile(boots, 97.5)) if len(boots) else nan, "n": int(len(x))}
+
+
+def epochs_to_reach(curve, target):
+    """The first epoch (1-based) whose validation error is ≤ ``target``, or None if none reaches it."""
+    hits = np.nonzero(np.asarray(curve) <= target)[0]
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+# -------------------------------------------------------------------------------------------- measuring
+def layer_summaries(mlp, x):
+    """``sparseness.summary`` of each hidden layer of ``mlp`` on images x: a list, layer 1 first."""
+    return [summary(h) for h in mlp.hidden_activations(x)]
+
+
+def layer_histograms(mlp, x, bins=40):
+    """Per hidden layer: counts of its activations in ``bins`` equal bins on [0, max h] (sigmoid: [0, 1])."""
+    out = []
+    for h in mlp.hidden_activations(x):
+        top = 1.0 if mlp.activation == "sigmoid" else max(float(h.max()), 1e-6)
+        counts, edges = np.histogram(h, bins=bins, range=(0.0, top))
+        out.append({"edges": edges.tolist(), "counts": counts.tolist()})
+    return out
+
+
+def stack(kind, extra, tag, x, cfg, seed, out):
+    """The ``kind`` stack ("dbn"/"sda") with ``LayerSettings.extra`` = ``extra`` for ``seed``: reloaded from
+    ``out/stack-TAG-seedS-layerL.npz`` if saved, else pretrained and saved."""
+    paths = [out / f"stack-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
+    if all(p.is_file() for p in paths):
+        return [load_model(p) for p in paths]
+    settings = LayerSettings(epochs=cfg["pretrain_epochs"], extra=extra, **LAYERS[kind])
+    layers = greedy_pretrain(x, cfg["hidden"], settings, rng=np.random.default_rng(seed))
+    for layer, path in zip(layers, paths):
+        save_model(layer, path)
+    return layers
+
+
+def sparsity_extra(kind, rho, weight):
+    """``LayerSettings.extra`` for a KL sparsity target ρ (None: no penalty) on an RBM or a DAE."""
+    if rho is None:
+        return {}
+    extra = dict(sparsity_target=rho, sparsity_weight=weight)
+    return extra if kind == "dbn" else dict(extra, sparsity="kl")
+
+
+def fine_tune_one(arm, layers, data, idx, cfg, seed, histograms=False):
+    """Fine-tune one MLP (``arm``: "sigmoid-random", "relu-random" or pretrained from ``layers``) on the
+    labelled rows ``idx``, measuring sparseness at the start, every ``probe_every`` epochs and at the end."""
+    rng = np.random.default_rng(seed)
+    sizes = [data.x_train.shape[1], *cfg["hidden"], 10]
+    if layers is None:
+        mlp = MLP(sizes, rng=rng, activation=arm.split("-")[0], init="uniform" if arm.startswith("sig") else "he")
+    else:
+        mlp = to_mlp(layers, 10, rng=rng)
+    probe = data.x_test[: cfg["n_probe"]]
+    record = {"arm": arm, "seed": seed, "n_labels": int(len(idx)), "start": layer_summaries(mlp, probe),
+              "during": [{"epoch": 0, "layers": None}]}
+    record["during"][0]["layers"] = record["start"]
+    if histograms:
+        record["histograms"] = {"start": layer_histograms(mlp, probe)}
+
+    def monitor(trainer, epoch):
+        if epoch % cfg["probe_every"] == 0:
+            record["during"].append({"epoch": epoch, "layers": layer_summaries(trainer.model, probe)})
+
+    reps = -(-1000 // len(idx))  # study 2's protocol: ≥ 1 000 rows per epoch, batch 10 below 1 000 labels
+    batch_size = 10 if len(idx) < 1000 else 100
+    start = time.perf_counter()
+    history = fine_tune(mlp, np.tile(data.x_train[idx], (reps, 1)), np.tile(data.y_train[idx], reps),
+                        data.x_valid, data.y_valid, epochs=cfg["finetune_epochs"], batch_size=batch_size,
+                        patience=cfg["patience"], rng=rng, callbacks=[monitor],
+                        **dict(FINE_TUNE, lr=FINE_TUNE["lr"] * batch_size / 100))
+    curve = history["valid_error"]
+    record.update(end=layer_summaries(mlp, probe), test_error=error_rate(mlp, data.x_test, data.y_test),
+                  valid_curve=curve, epochs=len(history), seconds=time.perf_counter() - start,
+                  epochs_to_reach=epochs_to_reach(curve, cfg["reach"][len(idx)] if len(idx) in cfg["reach"]
+                                                  else cfg["reach"][max(cfg["reach"])]))
+    if histograms:
+        record["histograms"]["end"] = layer_histograms(mlp, probe)
+    return record
+
+
+# -------------------------------------------------------------------------------------------- tables
+def layer_mean(summaries, measure):
+    return float(np.mean([s[measure] for s in summaries]))
+
+
+def correlations(runs, seed, n_boot=1000):
+    """Spearman ρ_s (bootstrap spread) of each measure (mean over layers, at the start and end of fine-tuning)
+    against epochs-to-reach (runs that reached it) and test error, per label count, pooled over arms and seeds."""
+    rng = np.random.default_rng(20_000 + seed)
+    table = {}
+    for n in sorted({r["n_labels"] for r in runs}):
+        rows = [r for r in runs if r["n_labels"] == n]
+        for stage in ("start", "end"):
+            for measure in MEASURES:
+                s = np.array([layer_mean(r[stage], measure) for r in rows])
+                for target in ("test_error", "epochs_to_reach"):
+                    t = np.array([np.nan if r[target] is None else r[target] for r in rows], dtype=float)
+                    ok = np.isfinite(t)
+                    if ok.sum() >= 3 and np.ptp(s[ok]) > 0 and np.ptp(t[ok]) > 0:
+                        entry = bootstrap_spearman(s[ok], t[ok], rng, n_boot)
+                    else:
+                        entry = {"rho": None, "n": int(ok.sum())}
+                    table.setdefault(str(n), {}).setdefault(stage, {}).setdefault(measure, {})[target] = entry
+    return table
+
+
+def summarize(runs):
+    """{n_labels: {arm: {"test_error", "epochs_to_reach", measure@stage per layer: mean/std over seeds}}}."""
+    table = {}
+    for r in runs:
+        table.setdefault(str(r["n_labels"]), {}).setdefault(r["arm"], []).append(r)
+    out = {}
+    for n, by_arm in table.items():
+        for arm, rs in by_arm.items():
+            e = [r["test_error"] for r in rs]
+            reach = [r["epochs_to_reach"] for r in rs if r["epochs_to_reach"] is not None]
+            cell = {"test_error": {"mean": float(np.mean(e)), "std": float(np.std(e)), "n": len(e)},
+                    "epochs_to_reach": {"mean": float(np.mean(reach)) if reach else None, "reached": len(reach)}}
+            for stage in ("start", "end"):
+                for m in MEASURES:
+                    v = np.array([[s[m] for s in r[stage]] for r in rs])
+                    cell[f"{m}@{stage}"] = {"mean": v.mean(0).tolist(), "std": v.std(0).tolist()}
+            out.setdefault(n, {})[arm] = cell
+    return out
+
+
+def format_table(summary_):
+    lines = [f"{'labels':>7} {'arm':<15} {'test error':>16} {'reach ep':>9}   population Hoyer per layer "
+             "(start → end)   mean activation (start → end)"]
+    for n, by_arm in summary_.items():
+        for arm in ARMS:
+            c = by_arm.get(arm)
+            if c is None:
+                continue
+            te, reach = c["test_error"], c["epochs_to_reach"]["mean"]
+            hoyer = " ".join(f"{a:.2f}→{b:.2f}" for a, b in zip(c["population_hoyer@start"]["mean"],
+                                                                  c["population_hoyer@end"]["mean"]))
+            act = " ".join(f"{a:.2f}→{b:.2f}" for a, b in zip(c["mean_activation@start"]["mean"],
+                                                                c["mean_activation@end"]["mean"]))
+            lines.append(f"{n:>7} {arm:<15} {100 * te['mean']:>7.2f} ± {100 * te['std']:.2f} % "
+                         f"{'—' if reach is None else f'{reach:.1f}':>9}   {hoyer:<30} {act}")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------------- the run
+def run(mode="default", out=None, seed=0, verbose=True):
+    run_ = prepare("sparseness", mode, SETTINGS, out, seed)
+    cfg, out = run_.cfg, run_.out
+    if verbose and mode == "quick":
+        print("quick mode: tiny nets, 2 epochs of pretraining and 4 of fine-tuning on 1 500 images — it proves the "
+              "code path; its numbers mean nothing about the science")
+    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    path = out / "results.json"
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    runs, sweep = stored.get("runs", []), stored.get("sweep", [])
+    done = {(r["arm"], r["seed"], r["n_labels"]) for r in runs}
+    done_sweep = {(r["kind"], r["rho"], r["seed"]) for r in sweep}
+    seeds = [seed + s for s in cfg["seeds"]]
+    w = cfg["sparsity_weight"]
+
+    def save(**extra):  # after every unit; the (bootstrapped) correlations only at the end
+        return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "summary": summarize(runs),
+                                   **extra, "runs": runs, "sweep": sweep})
+
+    for s in seeds:
+        stacks = {"sigmoid-dbn": stack("dbn", {}, "dbn", data.x_train, cfg, s, out),
+                  "sigmoid-sda": stack("sda", {}, "sda", data.x_train, cfg, s, out)}
+        for n_labels in cfg["labels"]:
+            idx = labelled_subset(n_labels, len(data.x_train), s)
+            for arm in ARMS:
+                if (arm, s, len(idx)) in done:
+                    continue
+                r = fine_tune_one(arm, stacks.get(arm), data, idx, cfg, s, histograms=s == seeds[0])
+                runs.append(r)
+                done.add((arm, s, len(idx)))
+                if verbose:
+                    print(f"seed {s} {n_labels:>6d} labels {arm:<15} test error {100 * r['test_error']:.2f} %  "
+                          f"population Hoyer {layer_mean(r['start'], 'population_hoyer'):.3f} → "
+                          f"{layer_mean(r['end'], 'population_hoyer'):.3f}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
+                save()
+    for s in [seed + k for k in cfg["sweep_seeds"]]:
+        idx = labelled_subset(cfg["sweep_labels"], len(data.x_train), s)
+        for kind in ("dbn", "sda"):
+            for rho in cfg["rhos"]:
+                if (kind, rho, s) in done_sweep:
+                    continue
+                tag = kind if rho is None else f"{kind}-rho{rho:g}"
+                layers = stack(kind, sparsity_extra(kind, rho, w[kind]), tag, data.x_train, cfg, s, out)
+                same = [m for m in runs if (m["arm"], m["seed"], m["n_labels"]) == (f"sigmoid-{kind}", s, len(idx))]
+                if rho is None and same:  # the unpenalised stack is the main arm's: reuse its fine-tuning
+                    r = {k: v for k, v in same[0].items() if k not in ("during", "histograms")}
+                else:
+                    r = fine_tune_one(f"sigmoid-{kind}", layers, data, idx, cfg, s)
+                    r.pop("during")
+                r.update(kind=kind, rho=rho)
+                sweep.append(r)
+                done_sweep.add((kind, rho, s))
+                if verbose:
+                    print(f"sweep seed {s} {kind} ρ={rho} test error {100 * r['test_error']:.2f} %  population Hoyer "
+                          f"after pretraining {layer_mean(r['start'], 'population_hoyer'):.3f}, mean activation "
+                          f"{layer_mean(r['start'], 'mean_activation'):.3f}")
+                save()
+    results = save(correlations=correlations(runs, seed, cfg["n_boot"]))
+    figures = {"sparseness_bars.png": plot_bars(runs, "population_hoyer"),
+               "mean_activation_bars.png": plot_bars(runs, "mean_activation"),
+               "sparseness_vs_epoch.png": plot_vs_epoch(runs, "population_hoyer"),
+               "error_vs_sparseness.png": plot_sweep(sweep),
+               "activation_histograms.png": plot_histograms(runs),
+               "speed_vs_sparseness.png": plot_correlations(runs)}
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=110)
+    if verbose:
+        print(format_table(results["summary"]))
+    return results
