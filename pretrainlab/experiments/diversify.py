@@ -27,8 +27,8 @@ Bhattacharyya coefficient of different-label pairs of held-out codes): 0.804 at 
 
 Time of ``--full`` (estimated from a probe, 2 cores shared, 2026-11-30: one epoch over 5 000 images of RBM
 784→500 with DR 0.58 s, 500→500 0.26 s, MLP 784-500-500-10 0.38 s (×1.35 with DR, measured on 784-500-500-2000)):
-21 stacks × 10 epochs × ≈ 8.4 s ≈ 30 min; 15 fine-tunings on 50 000 labels × ≤ 30 epochs × ≈ 4.3–5.8 s ≤ 40 min;
-15 on 1 000 labels ≈ 6 min: **≈ 1.3 h** (not yet run). Resumable: stacks as .npz, results.json after each run.
+21 stacks × 10 epochs × ≈ 8.4 s ≈ 30 min; 18 fine-tunings (3 seeds × 6 arms) on 50 000 labels × ≤ 30 epochs ×
+≈ 4.3–5.8 s ≤ 45 min; 18 on 1 000 labels ≈ 6 min: **≈ 1.4 h** (not yet run). Resumable: stacks as .npz, results.json after each run.
 """
 import json
 import time
