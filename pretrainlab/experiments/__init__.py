@@ -27,6 +27,7 @@ EXPERIMENTS = {
     "pretraining": "pretrainlab.experiments.pretraining:run",
     "rbm-likelihood": "pretrainlab.experiments.rbm_likelihood:run",
     "sparseness": "pretrainlab.experiments.sparseness:run",
+    "diversify": "pretrainlab.experiments.diversify:run",
 }
 MODES = ("quick", "default", "full")
 #: every experiment writes under pretrainlab-runs/NAME unless told otherwise

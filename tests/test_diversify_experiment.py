@@ -1,0 +1,50 @@
+"""Study 3's experiment: the quick run, its resume and table, the partial labels and the gradient probe."""
+import json
+
+import numpy as np
+
+from pretrainlab.data import load_mnist
+from pretrainlab.diversify import InnerProductDR
+from pretrainlab.experiments import EXPERIMENTS, get_experiment
+from pretrainlab.experiments.diversify import GradientProbe, partial_labels
+from pretrainlab.mlp import MLP
+
+
+def test_partial_labels_keep_only_the_labelled_rows():
+    y = np.array([3, 1, 4, 1, 5])
+    np.testing.assert_array_equal(partial_labels(y, np.array([1, 4])), [-1, 1, -1, -1, 5])
+
+
+def test_gradient_probe_measures_the_cross_entropy_on_a_twin_sharing_the_parameters():
+    data = load_mnist(n_train=50, n_valid=1, n_test=1)
+    x, y = data.x_train, data.y_train
+    mlp = MLP([784, 12, 8, 10], rng=0, penalties=[InnerProductDR(5.0)])
+    probe = GradientProbe(mlp, x, y, steps=4, every=2)
+    plain = MLP([784, 12, 8, 10], rng=0)  # the same initial weights, no penalty
+    _, g = plain.loss_and_grads(x, y)
+    np.testing.assert_allclose(probe.record["ce"][0], [np.linalg.norm(g[f"W{l}"]) for l in (1, 2, 3)], rtol=1e-5)
+    assert probe.record["total"][0][0] != probe.record["ce"][0][0]  # the DR term adds to the hidden layers
+    mlp.params["W1"] += 0.1  # the twin sees updates made in place
+    for _ in range(5):
+        probe(mlp)
+    assert probe.record["step"] == [0, 2, 4]
+    assert probe.record["ce"][1][0] != probe.record["ce"][0][0]
+
+
+def test_quick_diversify_experiment_runs_resumes_and_writes_its_table(tmp_path):
+    assert "diversify" in EXPERIMENTS
+    run = get_experiment("diversify")
+    results = run(mode="quick", out=tmp_path, seed=0, verbose=False)
+    assert {(r["arm"], r["alpha"]) for r in results["runs"]} == {("dbn", 0), ("dbn", 300), ("mlp", 0), ("mlp", 1.0)}
+    for r in results["runs"]:
+        assert 0.0 <= r["test_error"] < 0.9
+        assert len(r["grad_norms"]["ce"][0]) == 3 and r["grad_norms"]["step"][0] == 0
+    # α = 0 is one stack per seed (no labels); every α > 0 one per label count
+    assert len(list(tmp_path.glob("stack-dbn-a0-seed0-layer*.npz"))) == 2
+    assert len(list(tmp_path.glob("stack-dbn-a300-l*-seed0-layer1.npz"))) == 2
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert set(stored["summary"]["1500"]) == {"dbn α=0", "dbn α=300", "mlp α=0", "mlp α=1"}
+    for name in ("convergence.png", "error_vs_alpha.png", "grad_norms.png", "grad_norms_total.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    again = run(mode="quick", out=tmp_path, seed=0, verbose=False)
+    assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in results["runs"]]
