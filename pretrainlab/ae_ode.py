@@ -108,6 +108,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .validation import check_number
+
 from .erf_averages import (  # noqa: F401  (re-exported: ae_ode.erf_avg_* is the documented name)
     _SQRT_2_OVER_PI, _as_matrix, _check_covariance, _erf_pair_averages, erf_avg_ddg_g, erf_avg_dddg, erf_avg_dg,
     erf_avg_dg_lambda_g, erf_avg_dg_zz, erf_avg_dgdg, erf_avg_gg)
@@ -124,11 +126,7 @@ def _check_activation(activation):
 
 
 def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
+    return check_number(value, name, low=0.0, low_open=True)
 
 
 # ------------------------------------------------------------------------------------ order parameters

@@ -3,17 +3,14 @@
 Used by ``ae_ode`` (study 4) to integrate the autoencoder's order-parameter ODEs. Runge (1895), Kutta (1901);
 see e.g. Press et al., *Numerical Recipes*, §17.1.
 """
-import math
 
 import numpy as np
 
+from .validation import check_number
+
 
 def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
+    return check_number(value, name, low=0.0, low_open=True)
 
 
 def rk4(f, y0, t_end, dt, observe=None, save_every=1):

@@ -72,6 +72,16 @@ class Run:
         return {"experiment": self.name, "mode": self.mode, "seed": self.seed, "settings": _plain(self.cfg),
                 "options": _plain(self.options)}
 
+    def stored_results(self, filename="results.json"):
+        """What an earlier invocation of this run wrote (``{}`` if nothing yet): a resumed run skips its units."""
+        path = self.out / filename
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def say_quick(self, what, verbose=True):
+        """Say plainly, in quick mode, that the numbers prove the code path and nothing about the science."""
+        if verbose and self.mode == "quick":
+            print(f"quick mode: {what} — it proves the code path; its numbers mean nothing about the science")
+
     def write_results(self, results, filename="results.json"):
         """Write ``results`` with the run's configuration, wall time and machine into ``out/filename``."""
         record = dict(self.config(), out=str(self.out.resolve()), **results)

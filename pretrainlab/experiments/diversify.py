@@ -30,7 +30,6 @@ Time of ``--full`` (estimated from a probe, 2 cores shared, 2026-11-30: one epoc
 21 stacks × 10 epochs × ≈ 8.4 s ≈ 30 min; 18 fine-tunings (3 seeds × 6 arms) on 50 000 labels × ≤ 30 epochs ×
 ≈ 4.3–5.8 s ≤ 45 min; 18 on 1 000 labels ≈ 6 min: **≈ 1.4 h** (not yet run). Resumable: stacks as .npz, results.json after each run.
 """
-import json
 import time
 
 import numpy as np
@@ -241,12 +240,9 @@ def plot_grad_norms(runs, kind="ce"):
 def run(mode="default", out=None, seed=0, verbose=True):
     run_ = prepare("diversify", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
-    if verbose and mode == "quick":
-        print("quick mode: tiny nets, 2 epochs of pretraining and 5 of fine-tuning on 1 500 images — it proves the "
-              "code path; its numbers mean nothing about the science")
+    run_.say_quick("tiny nets, 2 epochs of pretraining and 5 of fine-tuning on 1 500 images", verbose)
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    path = out / "results.json"
-    runs = json.loads(path.read_text())["runs"] if path.is_file() else []
+    runs = run_.stored_results().get("runs", [])
     done = {(r["arm"], r["alpha"], r["seed"], r["n_labels"]) for r in runs}
 
     def save():

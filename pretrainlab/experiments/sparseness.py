@@ -30,7 +30,6 @@ validation): 10 main stacks × 15 epochs ≈ 18 min; 20 fine-tunings on 50 000 l
 Everything is saved as it is computed (stacks as .npz, results.json after each fine-tuning); a rerun with the
 same ``--out`` skips what is done.
 """
-import json
 import time
 
 import numpy as np
@@ -260,12 +259,9 @@ def format_table(summary_):
 def run(mode="default", out=None, seed=0, verbose=True):
     run_ = prepare("sparseness", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
-    if verbose and mode == "quick":
-        print("quick mode: tiny nets, 2 epochs of pretraining and 4 of fine-tuning on 1 500 images — it proves the "
-              "code path; its numbers mean nothing about the science")
+    run_.say_quick("tiny nets, 2 epochs of pretraining and 4 of fine-tuning on 1 500 images", verbose)
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    path = out / "results.json"
-    stored = json.loads(path.read_text()) if path.is_file() else {}
+    stored = run_.stored_results()
     runs, sweep = stored.get("runs", []), stored.get("sweep", [])
     done = {(r["arm"], r["seed"], r["n_labels"]) for r in runs}
     done_sweep = {(r["kind"], r["rho"], r["seed"]) for r in sweep}
