@@ -23,8 +23,8 @@ ones with patience 15. Measured per 50k epoch at batch 50 (one BLAS thread, 2026
 ~30–60 s, ~13 s and ~6 s per 50k epoch. At most 180 epochs per model: ~1.5 h for all three quiet, ~3–4 h loaded
 — so the budget may end an invocation inside the first model; rerun to continue. Expect a higher error than
 the paper's: fewer updates, and the early-stopped phase 2 is where the paper's categorical-units form.
-The run is resumable per model and per epoch: each invocation stops between epochs after ``budget_hours`` (checkpoint on disk), and a rerun with the same ``--out`` skips
-finished models and continues the unfinished one.
+The run is resumable per model and per epoch: each invocation stops between epochs after ``budget_hours``
+(checkpoint on disk), and a rerun with the same ``--out`` skips finished models and continues the unfinished one.
 """
 import json
 import time
