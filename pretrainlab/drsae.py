@@ -326,7 +326,7 @@ class DrSAE(Model):
             y = check_labels(y, "y", self.n_classes, n_samples=len(x))
         P = self.params
         forward, backward = unrolled_forward, unrolled_backward
-        if kernels.use_kernel(len(x), kernels.DRSAE_KERNEL_MAX_BATCH):  # the one dispatch line: the same loops, compiled
+        if kernels.use_kernel(len(x), kernels.DRSAE_KERNEL_MAX_BATCH):  # the one dispatch: the same loops, compiled
             from .kernels.drsae import unrolled_backward as backward, unrolled_forward as forward
 
         # forward: T steps, then the reconstruction and sparsity terms on the last iterate

@@ -104,3 +104,14 @@ def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsy
     again = run(mode="quick", out=tmp_path, verbose=False)  # every model finished: nothing retrained
     assert [m["test_error"] for m in again["models"]] == [m["test_error"] for m in results["models"]]
     assert again["seconds_this_session"] < 0.5 * results["seconds"]
+
+
+def test_time_budget_stops_between_epochs_with_the_checkpoint_written(tmp_path):
+    from pretrainlab.drsae_train import BudgetExhausted, TimeBudget
+
+    x, y, xv, yv = _data()
+    with pytest.raises(BudgetExhausted, match="rerun to resume"):
+        train_drsae(_model(x), x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path, callbacks=[TimeBudget(1e-9)])
+    assert (tmp_path / "unsupervised.npz").is_file() and not (tmp_path / "model.npz").exists()
+    with pytest.raises(ValueError, match="seconds"):
+        TimeBudget(0)
