@@ -3,6 +3,7 @@
 Sampling kernels get the uniforms the NumPy path would draw, so both paths must produce the same binary
 states; a single flipped state would change the gradients by far more than the tolerance.
 """
+import math
 import subprocess
 import sys
 
