@@ -99,6 +99,12 @@ def plot_deviation_vs_dimension(dims, deviations, title):
     ax.axhline(2.0, color="0.5", ls=":", label="2 % (the goal at D = 1000)")
     ax.set(xscale="log", yscale="log", xlabel="input dimension D", ylabel="max_t |ε_SGD − ε_ODE| / ε_ODE  (%)",
            title=title)
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
     ax.set_xticks(dims, [str(d) for d in dims])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    lo, hi = min(2.0, *(100 * min(d) for d in deviations.values())), max(100 * max(d) for d in deviations.values())
+    ax.set_yticks([v for v in (0.5, 1, 2, 3, 5, 10, 20, 50, 100) if 0.7 * lo <= v <= 1.4 * hi])
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
     return fig

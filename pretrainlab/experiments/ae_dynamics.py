@@ -123,8 +123,8 @@ def part_relu_bias(cfg, rng, save):
     recs = {label: _sgd(prob, cfg, rng, cfg["t_relu"], "relu", bias=bias, evaluate=evaluate)
             for label, bias in (("ReLU, no bias", False), ("ReLU, trained encoder bias", True))}
     save("relu_bias", plot_error_curves({k: (r["t"], r["error"]) for k, r in recs.items()}, prob["pca"],
-                                        f"ReLU units with and without a bias (D = {cfg['D']}; ε on "
-                                        f"{cfg['n_test']} test samples)"))
+                                        f"ReLU units with and without a bias (D = {cfg['D']})\n"
+                                        f"ε on {cfg['n_test']} fresh test samples"))
     return {k: _summary(r, prob["pca"]) for k, r in recs.items()} | {"pca_errors": prob["pca"].tolist()}
 
 
@@ -180,7 +180,7 @@ def part_ode_vs_sgd(cfg, rng, save):
         panels[f"{activation} units, K = {cfg['K']}, η = {cfg['eta']}"] = panel
     save("ode_vs_sgd", plot_ode_vs_sgd(panels, "ODE (lines) vs online SGD (dots), same initial weights"))
     save("ode_deviation", plot_deviation_vs_dimension(cfg["ode_dims"], {f"{a} units": d for a, d in devs.items()},
-                                                      "Largest ODE–SGD gap in ε over the run shrinks with D"))
+                                                      "Largest ODE–SGD gap in ε over the run, against D"))
     return out
 
 
