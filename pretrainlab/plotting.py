@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 
 def tile_images(images, img_shape=(28, 28), n_cols=None, pad=1, scale_each=True):
@@ -63,6 +64,23 @@ def plot_filters(W, img_shape=(28, 28), n_filters=100, title=None):
 def plot_images(images, img_shape=(28, 28), n_cols=None, title=None):
     """Show flat images (n, h·w) with values in [0, 1] — data, reconstructions or Gibbs samples — in a grid."""
     return _image_figure(tile_images(images, img_shape, n_cols=n_cols, scale_each=False), title)
+
+
+def finish_log_axes(ax, legend_size=None, **labels):
+    """Label an axes (``ax.set(**labels)``), put its y axis on a log scale read as 1, 2, 5, 10, 20, … (error
+    rates read more easily than powers of ten), add a grid and the legend."""
+    ax.set(yscale="log", **labels)
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=legend_size)
+
+
+def figure_grid(n_rows, n_cols, width, row_height):
+    """A constrained-layout Figure of ``width`` inches and an (n_rows, n_cols) array of axes, always 2-D."""
+    fig = Figure(figsize=(width, row_height * n_rows), layout="constrained")
+    return fig, np.atleast_2d(fig.subplots(n_rows, n_cols, squeeze=False))
 
 
 #: words and units for the quantities the lab records, used by ``plot_history`` when no label is given

@@ -10,7 +10,10 @@ Why it helps (Erhan et al., JMLR 2010): the unsupervised layers model p(x), so f
 of the supervised objective that generalises better — pretraining acts as a data-dependent regulariser, most
 useful with deep nets and few labels.
 """
+import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .autoencoder import TiedAutoencoder
 from .cd import ContrastiveDivergence
@@ -145,6 +148,20 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
                       early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose,
                       callbacks=callbacks, after_step=after_step)
     return trainer.fit(x, y, epochs=epochs)
+
+
+def fine_tune_subset(mlp, x, y, x_valid, y_valid, epochs, lr=0.1, momentum=0.9, lr_decay=0.98, patience=20,
+                     min_rows=1000, rng=None, verbose=False, callbacks=(), after_step=()):
+    """``fine_tune`` on a labelled subset with study 2's protocol: with few labels an epoch would be a handful of
+    steps, so the subset is repeated to ≥ ``min_rows`` rows per epoch and batches are 10 below 1 000 labels (100
+    otherwise); the rate scales with the batch (lr · batch / 100), so each example moves the weights as far.
+    Returns the History.
+    """
+    reps = math.ceil(min_rows / len(x))
+    batch_size = 10 if len(x) < 1000 else 100
+    return fine_tune(mlp, np.tile(x, (reps, 1)), np.tile(y, reps), x_valid, y_valid, epochs=epochs,
+                     lr=lr * batch_size / 100, momentum=momentum, lr_decay=lr_decay, batch_size=batch_size,
+                     patience=patience, rng=rng, verbose=verbose, callbacks=callbacks, after_step=after_step)
 
 
 def error_rate(mlp, x, y):

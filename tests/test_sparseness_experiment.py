@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from pretrainlab.experiments import EXPERIMENTS, get_experiment
-from pretrainlab.experiments.sparseness import (ARMS, bootstrap_spearman, epochs_to_reach, rank, spearman,
-                                                sparsity_extra)
+from pretrainlab.experiments.sparseness import ARMS, sparsity_extra
+from pretrainlab.stats import bootstrap_spearman, epochs_to_reach, rank, spearman
 
 
 def test_rank_gives_tied_values_their_mean_rank():

@@ -39,10 +39,11 @@ from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..diversify import BhattacharyyaDR, InnerProductDR
 from ..mlp import MLP
-from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
+from ..plotting import figure_grid, finish_log_axes
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
+from ..stats import epochs_to_reach
 from . import prepare
-from .pretraining import FINE_TUNE, LAYERS, _plain_log_axis, labelled_subset
-from .sparseness import epochs_to_reach
+from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 
 SETTINGS = {
     "quick": dict(n_unlabelled=1500, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=5, patience=5,
@@ -119,13 +120,10 @@ def fine_tune_one(arm, alpha, layers, data, idx, cfg, seed):
         mlp = MLP([data.x_train.shape[1], *cfg["hidden"], 10], rng=rng,
                   penalties=[InnerProductDR(alpha)] if alpha else ())
     probe = GradientProbe(mlp, data.x_train[idx[:100]], data.y_train[idx[:100]], cfg["grad_steps"], cfg["grad_every"])
-    reps = -(-1000 // len(idx))
-    batch_size = 10 if len(idx) < 1000 else 100
     start = time.perf_counter()
-    history = fine_tune(mlp, np.tile(data.x_train[idx], (reps, 1)), np.tile(data.y_train[idx], reps),
-                        data.x_valid, data.y_valid, epochs=cfg["finetune_epochs"], batch_size=batch_size,
-                        patience=cfg["patience"], rng=rng, after_step=[probe],
-                        **dict(FINE_TUNE, lr=FINE_TUNE["lr"] * batch_size / 100))
+    history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid,
+                               epochs=cfg["finetune_epochs"], patience=cfg["patience"], rng=rng, after_step=[probe],
+                               **FINE_TUNE)
     curve = history["valid_error"]
     return {"arm": arm, "alpha": alpha, "seed": seed, "n_labels": int(len(idx)),
             "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_curve": curve, "epochs": len(history),
@@ -166,8 +164,7 @@ def _alphas(runs, arm):
 def plot_convergence(runs):
     """Validation error per fine-tuning epoch (mean over seeds), one panel per label count and arm."""
     labels = sorted({r["n_labels"] for r in runs})
-    fig = Figure(figsize=(9, 3.4 * len(labels)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(labels), 2, squeeze=False))
+    fig, axes = figure_grid(len(labels), 2, 9, 3.4)
     for row, n in enumerate(labels):
         for col, (arm, name) in enumerate((("dbn", "DBN pretrained with DR(α), fine-tuned"),
                                            ("mlp", "MLP from random init, DR(α) in the loss"))):
@@ -179,10 +176,8 @@ def plot_convergence(runs):
                 m = min(map(len, curves))
                 mean = 100 * np.mean([c[:m] for c in curves], axis=0)
                 ax.plot(np.arange(1, m + 1), mean, marker=".", color=color, label=f"α = {a:g}")
-            ax.set(yscale="log", xlabel="fine-tuning epoch", ylabel="validation error (%)", title=f"{name}\n{n} labels")
-            _plain_log_axis(ax.yaxis)
-            ax.grid(alpha=0.3, which="both")
-            ax.legend(fontsize=8)
+            finish_log_axes(ax, 8, xlabel="fine-tuning epoch", ylabel="validation error (%)",
+                            title=f"{name}\n{n} labels")
     fig.suptitle("convergence of fine-tuning with and without diversifying regularisation (mean over seeds)",
                  fontsize=10)
     return fig
@@ -201,11 +196,8 @@ def plot_error_vs_alpha(runs):
                         label=f"{n} labels")
         a = _alphas(runs, arm)
         ax.set_xscale("symlog", linthresh=min([x for x in a if x > 0], default=1.0))
-        ax.set(yscale="log", xlabel=name, ylabel="test error (%)", xticks=a, xticklabels=[f"{x:g}" for x in a],
-               title="DBN + fine-tuning" if arm == "dbn" else "MLP from random init")
-        _plain_log_axis(ax.yaxis)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        finish_log_axes(ax, 8, xlabel=name, ylabel="test error (%)", xticks=a, xticklabels=[f"{x:g}" for x in a],
+                        title="DBN + fine-tuning" if arm == "dbn" else "MLP from random init")
     fig.suptitle("test error vs the strength α of diversifying regularisation (error bars: std over seeds)",
                  fontsize=10)
     return fig

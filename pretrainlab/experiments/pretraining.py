@@ -11,16 +11,15 @@ Everything is saved as it is computed (pretrained layers, results.json after eac
 with the same ``--out`` skips what is done: a long ``--full`` run can be stopped and resumed.
 """
 import json
-import math
 import time
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from ..data import load_mnist
 from ..mlp import MLP
-from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
+from ..plotting import finish_log_axes
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
 from ..checkpoint import load_model, save_model
 from . import prepare
 
@@ -74,17 +73,10 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose):
     rng = np.random.default_rng(seed)
     sizes = [data.x_train.shape[1], *cfg["hidden"], 10]
     mlp = MLP(sizes, rng=rng) if arm == "random" else to_mlp(stack, 10, rng=rng)
-    x, y = data.x_train[idx], data.y_train[idx]
-    # With few labels an epoch would be a handful of steps: repeat the subset to ≥ 1 000 rows per epoch and
-    # use small batches, so every arm gets enough updates between validation checks.
-    reps = math.ceil(1000 / len(idx))
-    batch_size = 10 if len(idx) < 1000 else 100
     start = time.perf_counter()
-    # the rate scales with the batch so that each example moves the weights by the same amount
-    settings = dict(FINE_TUNE, lr=FINE_TUNE["lr"] * batch_size / 100)
-    history = fine_tune(mlp, np.tile(x, (reps, 1)), np.tile(y, reps), data.x_valid, data.y_valid,
-                        epochs=cfg["finetune_epochs"], batch_size=batch_size, patience=cfg["patience"],
-                        rng=rng, verbose=verbose, **settings)
+    history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid,
+                               epochs=cfg["finetune_epochs"], patience=cfg["patience"], rng=rng, verbose=verbose,
+                               **FINE_TUNE)
     return {"arm": arm, "seed": seed, "n_labels": int(len(idx)), "test_error": error_rate(mlp, data.x_test, data.y_test),
             "valid_error": float(min(history["valid_error"])), "epochs": len(history),
             "seconds": time.perf_counter() - start, "valid_curve": history["valid_error"]}
@@ -111,13 +103,6 @@ def format_table(summary):
     return "\n".join(lines)
 
 
-def _plain_log_axis(axis):
-    """Label a log axis 1, 2, 5, 10, 20, … instead of powers of ten (error rates read more easily)."""
-    axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-    axis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.set_minor_formatter(NullFormatter())
-
-
 def plot_curves(runs, n_labels):
     """Validation error per epoch of each arm (every seed) for the run with ``n_labels`` labels."""
     fig = Figure(figsize=(6, 4), layout="constrained")
@@ -126,11 +111,8 @@ def plot_curves(runs, n_labels):
         if r["n_labels"] == n_labels:
             ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]), color=COLORS[r["arm"]],
                     label=r["arm"] if r["seed"] == min(x["seed"] for x in runs) else None)
-    ax.set(xlabel="fine-tuning epoch", ylabel="validation error (%)", yscale="log",
-           title=f"fine-tuning with {n_labels} labels")
-    _plain_log_axis(ax.yaxis)
-    ax.legend()
-    ax.grid(alpha=0.3, which="both")
+    finish_log_axes(ax, xlabel="fine-tuning epoch", ylabel="validation error (%)",
+                    title=f"fine-tuning with {n_labels} labels")
     return fig
 
 
@@ -143,11 +125,8 @@ def plot_error_vs_labels(summary):
             mean = [100 * summary[arm][k]["mean"] for k in n]
             std = [100 * summary[arm][k]["std"] for k in n]
             ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, color=COLORS[arm], label=arm)
-    ax.set(xscale="log", yscale="log", xlabel="number of labelled training images", ylabel="test error (%)",
-           title="pretraining vs random initialisation")
-    _plain_log_axis(ax.yaxis)
-    ax.legend()
-    ax.grid(alpha=0.3, which="both")
+    finish_log_axes(ax, xscale="log", xlabel="number of labelled training images", ylabel="test error (%)",
+                    title="pretraining vs random initialisation")
     return fig
 
 

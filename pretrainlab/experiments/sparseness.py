@@ -37,8 +37,9 @@ import numpy as np
 from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..mlp import MLP
-from ..pretrain import LayerSettings, error_rate, fine_tune, greedy_pretrain, to_mlp
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
 from ..sparseness import summary
+from ..stats import bootstrap_spearman, epochs_to_reach
 from . import prepare
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 from .sparseness_plots import plot_bars, plot_correlations, plot_histograms, plot_sweep, plot_vs_epoch
@@ -65,59 +66,6 @@ SETTINGS = {
 
 
 # -------------------------------------------------------------------------------------------- statistics
-def rank(values):
-    """Ranks 1..n of ``values`` (1-D), ties given the mean of the ranks they span (the usual mid-rank)."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1:
-        raise ValueError(f"values must be 1-D, got shape {values.shape}")
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    first = np.cumsum(counts) - counts  # ranks first+1 … first+count belong to each distinct value
-    ranks = (first + (counts + 1) / 2)[inverse]
-    return ranks
-
-
-def spearman(x, y):
-    """Spearman's rank correlation ρ_s = Pearson correlation of the ranks (C. Spearman, Am. J. Psychol. 15, 1904):
-
-        ρ_s = Σ_i (r_i − r̄)(s_i − s̄) / √(Σ_i (r_i − r̄)² Σ_i (s_i − s̄)²),     r = rank(x), s = rank(y),
-
-    with mid-ranks for ties (without ties this equals 1 − 6 Σ d_i² / (n(n² − 1))). Returns NaN when x or y is
-    constant (the correlation is undefined). x, y : 1-D, the same length n ≥ 2, finite.
-    """
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"x and y must be 1-D of the same length, got shapes {x.shape} and {y.shape}")
-    if len(x) < 2:
-        raise ValueError(f"x must have at least 2 entries, got {len(x)}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite")
-    r, s = rank(x) - (len(x) + 1) / 2, rank(y) - (len(y) + 1) / 2
-    denom = np.sqrt(np.sum(r * r) * np.sum(s * s))
-    return float(np.sum(r * s) / denom) if denom > 0 else float("nan")
-
-
-def bootstrap_spearman(x, y, rng, n_boot=1000):
-    """ρ_s of (x, y) and its spread over ``n_boot`` resamples of the pairs (drawn with ``rng``, a Generator):
-    ``{"rho", "boot_std", "lo", "hi", "n"}`` with lo/hi the 2.5 / 97.5 % percentiles (NaN resamples dropped)."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    rho = spearman(x, y)
-    boots = np.array([spearman(x[i], y[i]) for i in rng.integers(0, len(x), (n_boot, len(x)))])
-    boots = boots[np.isfinite(boots)]
-    nan = float("nan")
-    return {"rho": rho, "boot_std": float(boots.std()) if len(boots) else nan,
-            "lo": float(np.percentile(boots, 2.5)) if len(boots) else nan,
-            "hi": float(np.percentile(boots, 97.5)) if len(boots) else nan, "n": int(len(x))}
-
-
-def epochs_to_reach(curve, target):
-    """The first epoch (1-based) whose validation error is ≤ ``target``, or None if none reaches it."""
-    hits = np.nonzero(np.asarray(curve) <= target)[0]
-    return int(hits[0]) + 1 if len(hits) else None
-
-
-# -------------------------------------------------------------------------------------------- measuring
 def layer_summaries(mlp, x):
     """``sparseness.summary`` of each hidden layer of ``mlp`` on images x: a list, layer 1 first."""
     return [summary(h) for h in mlp.hidden_activations(x)]
@@ -174,13 +122,10 @@ def fine_tune_one(arm, layers, data, idx, cfg, seed, histograms=False):
         if epoch % cfg["probe_every"] == 0:
             record["during"].append({"epoch": epoch, "layers": layer_summaries(trainer.model, probe)})
 
-    reps = -(-1000 // len(idx))  # study 2's protocol: ≥ 1 000 rows per epoch, batch 10 below 1 000 labels
-    batch_size = 10 if len(idx) < 1000 else 100
     start = time.perf_counter()
-    history = fine_tune(mlp, np.tile(data.x_train[idx], (reps, 1)), np.tile(data.y_train[idx], reps),
-                        data.x_valid, data.y_valid, epochs=cfg["finetune_epochs"], batch_size=batch_size,
-                        patience=cfg["patience"], rng=rng, callbacks=[monitor],
-                        **dict(FINE_TUNE, lr=FINE_TUNE["lr"] * batch_size / 100))
+    history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid,
+                               epochs=cfg["finetune_epochs"], patience=cfg["patience"], rng=rng, callbacks=[monitor],
+                               **FINE_TUNE)
     curve = history["valid_error"]
     record.update(end=layer_summaries(mlp, probe), test_error=error_rate(mlp, data.x_test, data.y_test),
                   valid_curve=curve, epochs=len(history), seconds=time.perf_counter() - start,

@@ -3,8 +3,13 @@
 Every function reads the run records that ``sparseness.run`` writes to results.json, so the figures can be
 rebuilt from a finished (or half-finished) run folder.
 """
+import itertools
+
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..plotting import figure_grid
+from ..stats import spearman
 
 ARMS = ("sigmoid-random", "sigmoid-dbn", "sigmoid-sda", "relu-random")
 COLORS = {"sigmoid-random": "tab:gray", "sigmoid-dbn": "tab:blue", "sigmoid-sda": "tab:orange",
@@ -53,8 +58,7 @@ def plot_vs_epoch(runs, measure):
     seed, one row per number of labels."""
     labels = sorted({r["n_labels"] for r in runs})
     n_layers = len(runs[0]["start"])
-    fig = Figure(figsize=(4 * n_layers, 3.2 * len(labels)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(labels), n_layers, squeeze=False))
+    fig, axes = figure_grid(len(labels), n_layers, 4 * n_layers, 3.2)
     for row, n in enumerate(labels):
         for l in range(n_layers):
             ax = axes[row, l]
@@ -106,8 +110,7 @@ def plot_histograms(runs):
     rs = {r["arm"]: r for r in runs if "histograms" in r and r["n_labels"] == n}
     arms = [a for a in ARMS if a in rs]
     n_layers = len(runs[0]["start"])
-    fig = Figure(figsize=(4 * n_layers, 2.3 * len(arms)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(arms), n_layers, squeeze=False))
+    fig, axes = figure_grid(len(arms), n_layers, 4 * n_layers, 2.3)
     for i, arm in enumerate(arms):
         for l in range(n_layers):
             ax = axes[i, l]
@@ -129,23 +132,20 @@ def plot_correlations(runs, measure="population_hoyer"):
     """Scatter of ``measure`` after fine-tuning (mean over layers) against epochs to reach the target validation
     error and against test error, one marker per run, coloured by arm, one row per number of labels."""
     labels = sorted({r["n_labels"] for r in runs})
-    fig = Figure(figsize=(9, 3.3 * len(labels)), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(labels), 2, squeeze=False))
-    for row, n in enumerate(labels):
-        for col, (key, name) in enumerate((("epochs_to_reach", "epochs to reach the target validation error"),
-                                           ("test_error", "test error (%)"))):
-            ax = axes[row, col]
-            for arm in ARMS:
-                rs = [r for r in runs if r["arm"] == arm and r["n_labels"] == n and r[key] is not None]
-                ax.scatter([_layer_mean(r["end"], measure) for r in rs],
-                           [r[key] * (100 if key == "test_error" else 1) for r in rs], color=COLORS[arm], label=arm)
-            from .sparseness import spearman  # (imported here: that module imports this one)
-            rs = [r for r in runs if r["n_labels"] == n and r[key] is not None]
-            x, y = [_layer_mean(r["end"], measure) for r in rs], [r[key] for r in rs]
-            rho = spearman(x, y) if len(rs) >= 2 else float("nan")
-            ax.set(xlabel=f"{LABELS[measure]}, after fine-tuning", ylabel=name,
-                   title=f"{n} labels: Spearman ρ_s = {rho:.2f} (n = {len(rs)})")
-            ax.grid(alpha=0.3)
+    fig, axes = figure_grid(len(labels), 2, 9, 3.3)
+    targets = (("epochs_to_reach", "epochs to reach the target validation error"), ("test_error", "test error (%)"))
+    for (row, n), (col, (key, name)) in itertools.product(enumerate(labels), enumerate(targets)):
+        ax = axes[row, col]
+        for arm in ARMS:
+            rs = [r for r in runs if r["arm"] == arm and r["n_labels"] == n and r[key] is not None]
+            ax.scatter([_layer_mean(r["end"], measure) for r in rs],
+                       [r[key] * (100 if key == "test_error" else 1) for r in rs], color=COLORS[arm], label=arm)
+        rs = [r for r in runs if r["n_labels"] == n and r[key] is not None]
+        x, y = [_layer_mean(r["end"], measure) for r in rs], [r[key] for r in rs]
+        rho = spearman(x, y) if len(rs) >= 2 else float("nan")
+        ax.set(xlabel=f"{LABELS[measure]}, after fine-tuning", ylabel=name,
+               title=f"{n} labels: Spearman ρ_s = {rho:.2f} (n = {len(rs)})")
+        ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("sparseness vs training speed and test error (every marker one run)", fontsize=10)
     return fig

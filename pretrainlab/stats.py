@@ -1,0 +1,63 @@
+"""Small statistics the studies share: ranks, Spearman's rank correlation with a bootstrap spread, and the
+number of epochs a learning curve needs to reach a target.
+
+Spearman (1904): the Pearson correlation of the ranks (ties get their mean rank), a measure of monotone
+association that does not care about the scale of either variable — right for relating sparseness (unitless)
+to epochs or error rates across arms and seeds.
+"""
+import numpy as np
+
+
+def rank(values):
+    """Ranks 1..n of ``values`` (1-D), ties given the mean of the ranks they span (the usual mid-rank)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {values.shape}")
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts  # ranks first+1 … first+count belong to each distinct value
+    ranks = (first + (counts + 1) / 2)[inverse]
+    return ranks
+
+
+def spearman(x, y):
+    """Spearman's rank correlation ρ_s = Pearson correlation of the ranks (C. Spearman, Am. J. Psychol. 15, 1904):
+
+        ρ_s = Σ_i (r_i − r̄)(s_i − s̄) / √(Σ_i (r_i − r̄)² Σ_i (s_i − s̄)²),     r = rank(x), s = rank(y),
+
+    with mid-ranks for ties (without ties this equals 1 − 6 Σ d_i² / (n(n² − 1))). Returns NaN when x or y is
+    constant (the correlation is undefined). x, y : 1-D, the same length n ≥ 2, finite.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"x and y must be 1-D of the same length, got shapes {x.shape} and {y.shape}")
+    if len(x) < 2:
+        raise ValueError(f"x must have at least 2 entries, got {len(x)}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite")
+    r, s = rank(x) - (len(x) + 1) / 2, rank(y) - (len(y) + 1) / 2
+    denom = np.sqrt(np.sum(r * r) * np.sum(s * s))
+    return float(np.sum(r * s) / denom) if denom > 0 else float("nan")
+
+
+def bootstrap_spearman(x, y, rng, n_boot=1000):
+    """ρ_s of (x, y) and its spread over ``n_boot`` resamples of the pairs (drawn with ``rng``, a Generator):
+    ``{"rho", "boot_std", "lo", "hi", "n"}`` with lo/hi the 2.5 / 97.5 % percentiles (NaN resamples dropped)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    rho = spearman(x, y)
+    boots = np.array([spearman(x[i], y[i]) for i in rng.integers(0, len(x), (n_boot, len(x)))])
+    boots = boots[np.isfinite(boots)]
+    nan = float("nan")
+    return {"rho": rho, "boot_std": float(boots.std()) if len(boots) else nan,
+            "lo": float(np.percentile(boots, 2.5)) if len(boots) else nan,
+            "hi": float(np.percentile(boots, 97.5)) if len(boots) else nan, "n": int(len(x))}
+
+
+def epochs_to_reach(curve, target):
+    """The first epoch (1-based) whose validation error is ≤ ``target``, or None if none reaches it."""
+    hits = np.nonzero(np.asarray(curve) <= target)[0]
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+# -------------------------------------------------------------------------------------------- measuring
