@@ -143,6 +143,8 @@ def _mlp_options():
                                        "init": "glorot"}),
         ("no hidden layer", {"layer_sizes": (6, 3)}),
         ("weight decay", {"layer_sizes": (6, 5, 4, 3), "weight_decay": 0.1}),
+        ("dropout 0.2 / 0.5 (fixed masks)", {"layer_sizes": (6, 5, 4, 3), "dropout_input": 0.2,
+                                              "dropout_hidden": 0.5}),
     ]
 
 

@@ -14,7 +14,7 @@ from . import kernels
 from . import penalties as penalty_terms
 from .base import Model, check_float_dtype, terms_from
 from .layers import affine_backward, affine_forward, get_activation, init_weights, softmax, softmax_cross_entropy
-from .validation import as_generator, check_array, check_labels, check_positive_int
+from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
@@ -38,6 +38,14 @@ class MLP(Model):
     dtype : float32 (fast) or float64 (exact checks).
     penalties : further penalty terms; activity terms act on every hidden layer h_1 … h_{L−1} (study 3's
         diversifying terms).
+    dropout_input, dropout_hidden : float in [0, 1)
+        Dropout (Srivastava et al., JMLR 2014) during training: each input unit is dropped with probability
+        ``dropout_input`` (0.2 in the paper), each hidden unit with ``dropout_hidden`` (0.5). The kept units are
+        scaled by 1/(1 − p) ("inverted" dropout), so prediction uses the weights unchanged. The masks are drawn
+        from ``rng`` in ``loss_and_grads``; the backward pass multiplies by the same masks. Off by default.
+    max_norm : float or None
+        Srivastava et al.'s §5.1 bound c on each unit's incoming weight vector, ‖W_l[:, j]‖ ≤ c, applied by
+        ``project_max_norm`` (the trainer calls it after each step: ``after_step=[MLP.project_max_norm]``).
 
     Which path runs: ``_loss_and_grads_numpy`` (the reference) or, for batches of at most
     ``kernels.MLP_KERNEL_MAX_BATCH`` rows, ``kernels/dense.py``'s ``mlp_loss_and_grads`` (the same forward and
@@ -48,10 +56,11 @@ class MLP(Model):
     params : dict "W1", "b1", "W2", "b2", ...  with W_l (n_{l−1}, n_l) and b_l (n_l,).
     """
 
-    config_names = ("layer_sizes", "activation", "init", "weight_decay")
+    config_names = ("layer_sizes", "activation", "init", "weight_decay", "dropout_input", "dropout_hidden",
+                    "max_norm")
 
     def __init__(self, layer_sizes, rng=None, activation="sigmoid", init="uniform", weight_decay=0.0,
-                 dtype=np.float32, penalties=()):
+                 dtype=np.float32, penalties=(), dropout_input=0.0, dropout_hidden=0.0, max_norm=None):
         sizes = list(layer_sizes) if not isinstance(layer_sizes, (str, bytes)) else []
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes must list at least the input and output sizes, got {layer_sizes!r}")
@@ -71,6 +80,9 @@ class MLP(Model):
         self.extra_penalties = terms_from(penalties)
         self.penalties = penalty_terms.build(weight_decay, extra=self.extra_penalties)
         self._activity_penalties = [t for t in self.penalties if not penalty_terms.is_weight_term(t)]
+        self.dropout_input = check_number(dropout_input, "dropout_input", 0.0, 1.0, high_open=True)
+        self.dropout_hidden = check_number(dropout_hidden, "dropout_hidden", 0.0, 1.0, high_open=True)
+        self.max_norm = None if max_norm is None else check_number(max_norm, "max_norm", 0.0, low_open=True)
         self.init = init
         self.rng = as_generator(rng)
         self.dtype = check_float_dtype(dtype)
@@ -93,14 +105,38 @@ class MLP(Model):
         return check_array(x, name, n_cols=self.layer_sizes[0], dtype=self.dtype)
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, x):
-        """Return the output logits and every layer's caches (for the backward pass)."""
+    def _dropout_mask(self, shape, p):
+        """m = [u ≥ p] / (1 − p): keep a unit with probability 1 − p and scale it so E[m] = 1 (inverted dropout)."""
+        mask = self.rng.random(shape, dtype=self.dtype) >= p
+        return mask.astype(self.dtype) / self.dtype.type(1.0 - p)
+
+    def project_max_norm(self, model=None):
+        """Rescale each unit's incoming weights W_l[:, j] to norm ≤ ``max_norm`` (in place; nothing if None).
+
+        (``model`` is ignored: the signature lets ``after_step=[mlp.project_max_norm]`` be called with the model.)
+        """
+        if self.max_norm is not None:
+            for l in range(1, self.n_layers + 1):
+                W = self.params[f"W{l}"]
+                norms = np.sqrt(np.einsum("ij,ij->j", W, W))
+                W *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12)).astype(W.dtype)
+
+    def _forward(self, x, train=False):
+        """Return the output logits and every layer's caches (for the backward pass).
+
+        ``train``: apply dropout (a cache then holds the layer's mask, else None).
+        """
         caches = []
         h = x
+        if train and self.dropout_input:
+            h = h * self._dropout_mask(h.shape, self.dropout_input)
         for l, (act_forward, _) in enumerate(self._activations, start=1):
             a, affine_cache = affine_forward(h, self.params[f"W{l}"], self.params[f"b{l}"])
             h, act_cache = act_forward(a)
-            caches.append((affine_cache, act_cache))
+            mask = self._dropout_mask(h.shape, self.dropout_hidden) if train and self.dropout_hidden else None
+            if mask is not None:
+                h = h * mask
+            caches.append((affine_cache, act_cache, mask))
         L = self.n_layers
         logits, affine_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
         return logits, caches, affine_cache
@@ -136,14 +172,16 @@ class MLP(Model):
 
             δ_L = ∂L/∂logits = (p − onehot(y)) / n
             ∂L/∂W_l = h_{l−1}ᵀ δ_l + λ W_l,    ∂L/∂b_l = Σ_n δ_l,
-            δ_{l−1} = (δ_l W_lᵀ + ∂R/∂h_{l−1}) ⊙ f'_{l−1}(a_{l−1})      (R: activity penalties on h_{l−1})
+            δ_{l−1} = ((δ_l W_lᵀ + ∂R/∂h_{l−1}) ⊙ m_{l−1}) ⊙ f'_{l−1}(a_{l−1})
+                      (R: activity penalties on h_{l−1}; m: its dropout mask, 1 without dropout)
 
         x : (n, n_inputs), y : (n,) ints in 0..n_classes−1.  Returns ``(loss, grads)`` keyed like ``params``.
         """
         x = self.check_x(x)
         y = check_labels(y, "y", self.n_classes, n_samples=len(x))
-        # (the kernels have no hook for activity penalties: a model with them takes the reference path)
-        if not self._activity_penalties and kernels.use_kernel(len(x), kernels.MLP_KERNEL_MAX_BATCH):
+        # (the kernels have no hook for activity penalties or dropout: such a model takes the reference path)
+        dropout = self.dropout_input or self.dropout_hidden
+        if not (self._activity_penalties or dropout) and kernels.use_kernel(len(x), kernels.MLP_KERNEL_MAX_BATCH):
             from .kernels.dense import mlp_loss_and_grads  # the one dispatch line: the same pass, compiled
             L = self.n_layers
             loss, dW, db = mlp_loss_and_grads(x, y, [self.params[f"W{l}"] for l in range(1, L + 1)],
@@ -159,18 +197,20 @@ class MLP(Model):
 
     def _loss_and_grads_numpy(self, x, y):
         """The reference path: the layers' forward/backward pairs, BLAS for the products."""
-        logits, caches, out_cache = self._forward(x)
+        logits, caches, out_cache = self._forward(x, train=True)
         loss, delta = softmax_cross_entropy(logits, y)
         grads = {}
         L = self.n_layers
         dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(delta, out_cache, need_dx=L > 1)
         for l in range(L - 1, 0, -1):
-            affine_cache, act_cache = caches[l - 1]
+            affine_cache, act_cache, mask = caches[l - 1]
             if self._activity_penalties:
                 h_l = caches[l][0][0] if l < L - 1 else out_cache[0]  # h_l is the next affine map's input
                 value, d_penalty = penalty_terms.activity_terms(self._activity_penalties, h_l, y, self.rng)
                 loss += value
                 dh = dh + d_penalty
+            if mask is not None:  # h_l = f(a_l) ⊙ m: the same mask passes the gradient back
+                dh = dh * mask
             delta = self._activations[l - 1][1](dh, act_cache)
             dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, affine_cache, need_dx=l > 1)
         return loss, grads

@@ -127,3 +127,27 @@ def test_mlp_baseline_experiment_quick(tmp_path):
     results = get_experiment("mlp-baseline")(mode="quick", out=tmp_path, verbose=False)
     assert (tmp_path / "learning_curves.png").is_file() and (tmp_path / "results.json").is_file()
     assert results["test_error"] < 0.2  # 5000 images, 5 epochs: far better than chance (0.9)
+
+
+def test_dropout_masks_scale_kept_units_and_the_gradient_checks_with_fixed_masks():
+    """Inverted dropout: E[mask] = 1, prediction unchanged, backward through the same masks (rng rewound)."""
+    mlp = MLP([6, 5, 4, 3], rng=0, dropout_input=0.2, dropout_hidden=0.5, dtype=np.float64)
+    x, y = np.random.default_rng(1).random((7, 6)), np.array([0, 1, 2, 0, 1, 2, 0])
+    errors = check_gradients(mlp, x, y)
+    assert max(errors.values()) <= TOLERANCE, errors
+    m = mlp._dropout_mask((20000,), 0.5)
+    assert set(np.unique(m)) == {0.0, 2.0} and abs(m.mean() - 1) < 0.03
+    plain = MLP([6, 5, 4, 3], rng=0, dtype=np.float64)
+    np.testing.assert_array_equal(mlp.predict_proba(x), plain.predict_proba(x))  # no dropout at prediction
+    a, b = mlp.loss_and_grads(x, y)[0], mlp.loss_and_grads(x, y)[0]
+    assert a != b  # fresh masks each training step
+
+
+def test_max_norm_bounds_every_units_incoming_weights():
+    mlp = MLP([6, 5, 3], rng=0, max_norm=0.5, init="glorot")
+    mlp.params["W1"] *= 10
+    mlp.project_max_norm()
+    for l in (1, 2):
+        assert np.linalg.norm(mlp.params[f"W{l}"], axis=0).max() <= 0.5 + 1e-6
+    with pytest.raises(ValueError, match="dropout_hidden"):
+        MLP([6, 5, 3], dropout_hidden=1.0)
