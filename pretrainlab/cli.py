@@ -5,6 +5,7 @@ instant. Bad input (an unknown experiment, a run folder of another configuration
 environment variable) prints one line, ``error: …``, and exits with status 2.
 """
 import argparse
+import inspect
 import os
 import sys
 
@@ -59,7 +60,13 @@ def _add_run_flags(parser):
                              "command resumes it")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed, an integer ≥ 0 (default 0)")
     parser.add_argument("--threads", type=_threads, default=None,
-                        help="BLAS threads (default: the cores not already busy; use 1 on a busy machine)")
+                        help="BLAS threads (default: the cores not already busy; use 1 on a busy machine); with "
+                             "--jobs, the threads of each job")
+    parser.add_argument("--jobs", type=_threads, default=1,
+                        help="independent units (seeds × arms × labels) in this many processes, for experiments "
+                             "that sweep (default 1)")
+    parser.add_argument("--scheduler", default=None,
+                        help="run the units on the Dask cluster at this address (the [cluster] extra)")
 
 
 def _run_experiment(name, args):
@@ -75,8 +82,14 @@ def _run_experiment(name, args):
     print(f"pretrainlab {name} ({args.mode} mode, seed {args.seed}): BLAS threads {threads} of "
           f"{os.cpu_count()} cores ({', '.join(f'{api} {n}' for api, n in pools) or 'no BLAS pool found'})")
     out = None if args.out is None else Path(args.out)
+    run = get_experiment(name)
+    sweep = {}
+    if args.jobs > 1 or args.scheduler:
+        if "jobs" not in inspect.signature(run).parameters:
+            raise ValueError(f"--jobs/--scheduler: experiment {name} runs as one unit; drop those options")
+        sweep = dict(jobs=args.jobs, scheduler=args.scheduler, threads_per_job=args.threads)
     try:
-        results = get_experiment(name)(mode=args.mode, out=out, seed=args.seed, verbose=True)
+        results = run(mode=args.mode, out=out, seed=args.seed, verbose=True, **sweep)
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

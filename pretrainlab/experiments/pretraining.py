@@ -10,17 +10,18 @@ the SdA. Published anchors (MNIST): Theano tutorials MLP 1.65 %, SdA 3×1000 1.3
 Everything is saved as it is computed (pretrained layers, results.json after each fine-tuning), and a rerun
 with the same ``--out`` skips what is done: a long ``--full`` run can be stopped and resumed.
 """
-import json
 import time
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
-from ..checkpoint import load_model, save_model
+from ..sweep import run_units
 from . import prepare
 
 ARMS = ("random", "dbn", "sda")
@@ -136,31 +137,45 @@ def save_results(run_, runs, **extra):
                                **extra})
 
 
-def run(mode="default", out=None, seed=0, verbose=True):
+def _stack_unit(cfg, out, unit):
+    """A sweep unit: pretrain (or reload) the ``kind`` stack of ``seed``; it is saved in ``out``."""
+    kind, seed = unit
+    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1)
+    pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
+    return kind
+
+
+def _finetune_unit(cfg, out, unit):
+    """A sweep unit: fine-tune ``arm`` for ``seed`` on ``n_labels`` labels (the stack is read from ``out``)."""
+    arm, seed, n_labels = unit
+    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    stack = None if arm == "random" else pretrained_stack(arm, data.x_train, cfg, seed, out, verbose=False)
+    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=False)
+
+
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+    """Pretrain the stacks, then fine-tune every (arm, seed, labels) unit not done yet — serially, in ``jobs``
+    processes, or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each unit."""
     run_ = prepare("pretraining", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
-    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    results_path = out / "results.json"
-    runs = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
+    n_train = cfg["n_unlabelled"]
+    runs = run_.stored_results().get("runs", [])
     done = {(r["arm"], r["seed"], r["n_labels"]) for r in runs}
     seeds = [seed + s for s in cfg["seeds"]]
     start = time.perf_counter()
-    for s in seeds:
-        stacks = {"random": None}
-        for kind in ("dbn", "sda"):
-            stacks[kind] = pretrained_stack(kind, data.x_train, cfg, s, out, verbose)
-        for n_labels in cfg["labels"]:
-            idx = labelled_subset(n_labels, len(data.x_train), s)
-            for arm in ARMS:
-                if (arm, s, len(idx)) in done:
-                    continue
-                record = run_one(arm, stacks[arm], data, idx, cfg, s, verbose=False)
-                runs.append(record)
-                done.add((arm, s, len(idx)))
-                if verbose:
-                    print(f"seed {s}  {n_labels:>6d} labels  {arm:<6s}  test error {100 * record['test_error']:.2f} %"
-                          f"  ({record['epochs']} epochs, {record['seconds']:.0f} s)")
-                save_results(run_, runs)
+    sweep = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
+    run_units(partial(_stack_unit, cfg, out), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
+    units = [(arm, s, len(labelled_subset(n, n_train, s))) for s in seeds for n in cfg["labels"] for arm in ARMS]
+
+    def save(unit, record):
+        runs.append(record)
+        if verbose:
+            print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<6s}  test error "
+                  f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s)")
+        save_results(run_, sorted(runs, key=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"]))))
+
+    run_units(partial(_finetune_unit, cfg, out), [u for u in units if u not in done], on_result=save, **sweep)
+    runs.sort(key=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])))
     results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start)
     plot_curves(runs, max(r["n_labels"] for r in runs)).savefig(out / "learning_curves.png", dpi=120)
     plot_error_vs_labels(results["summary"]).savefig(out / "error_vs_labels.png", dpi=120)
