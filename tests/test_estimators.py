@@ -263,3 +263,15 @@ def test_digits_example_matches_sklearns_bernoulli_rbm():
           f"scikit-learn {np.round(theirs, 4)} mean {np.mean(theirs):.4f}")
     assert min(ours) > 0.92 and min(theirs) > 0.92
     assert abs(np.mean(ours) - np.mean(theirs)) < 0.01
+
+
+def test_readme_sklearn_block_builds_the_pipeline():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"### scikit-learn face\n.*?```python\n(.*?)```", text, re.S).group(1)
+    scope = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert isinstance(scope["model"], Pipeline)
+    assert scope["model"].get_params()["rbm__n_components"] == 100

@@ -36,7 +36,8 @@ def check_unit_interval(X, whom):
     lo, hi = X.min(), X.max()
     if lo < 0:
         raise ValueError(f"Negative values in data passed to {whom}: X must have values in [0, 1] (binary data or "
-                         f"probabilities), found minimum {lo:g}; scale it first, e.g. sklearn.preprocessing.minmax_scale")
+                         f"probabilities), found minimum {lo:g}; scale it first, e.g. "
+                         "sklearn.preprocessing.minmax_scale")
     if hi > 1:
         raise ValueError(f"X passed to {whom} must have values in [0, 1] (binary data or probabilities), found "
                          f"maximum {hi:g}; scale it first, e.g. sklearn.preprocessing.minmax_scale")
