@@ -48,6 +48,7 @@ def test_best_of_interleaved_rounds_and_spread(quick_run):
             assert math.isclose(r["spread"][impl], max(times) / min(times)) and r["spread"][impl] >= 1, name
         lo, hi = r["ratio_range"]  # the best-of ratio always lies within the per-round ratios' range
         assert lo * (1 - 1e-9) <= r["ratio"] <= hi * (1 + 1e-9), name
+        assert isinstance(r["settled"], bool), name
 
 
 def test_peers_present_or_absent(quick_run):

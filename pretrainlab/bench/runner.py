@@ -138,6 +138,7 @@ def measure(workload, quick=False, rounds=None, threads=1, progress=True, tag=""
     say(f"done in {time.perf_counter() - started:.1f} s")
     return {"ours_s": ours_s, "ref_s": ref_s, "ratio": ratio, "goal": workload.goal_text,
             "meets_goal": bool(workload.meets(ratio)), "measures": workload.measures,
+            "settled": len({workload.meets(p) for p in paired}) == 1,
             "rounds": rounds, "threads": threads,
             "spread": {impl: max(t) / min(t) for impl, t in times.items() if impl in ("ours", "ref")},
             "ratio_range": [min(paired), max(paired)],
@@ -150,7 +151,8 @@ def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=
     Each result has ``ours_s`` and ``ref_s`` (best round, seconds), ``ratio`` (ours ÷ ref for ``*_vs_gemm``,
     ref ÷ ours for ``*_vs_numpy``), ``goal``, ``meets_goal``, ``rounds``, ``threads`` (BLAS threads of every
     worker process), ``spread`` ({"ours", "ref"}: max/min over the rounds), ``ratio_range`` (the ratio's
-    lowest and highest over the rounds, each round's ours beside the same round's ref), ``peers`` ({name:
+    lowest and highest over the rounds, each round's ours beside the same round's ref), ``settled`` (every
+    round's ratio on the same side of the goal: False means this run is no verdict), ``peers`` ({name:
     {"s", "ratio", "spread"}, or "absent" where the library is not installed}) and ``round_s`` (every round's
     seconds, by implementation). ``verbose`` prints a summary line per workload to stdout; ``progress`` a line
     per round to stderr.
@@ -176,7 +178,8 @@ def summary(name, r):
     peers = ", ".join(f"{p} {v['s']:.3f} s (ratio {v['ratio']:.2f})" if isinstance(v, dict) else f"{p} {v}"
                       for p, v in r["peers"].items())
     return (f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio {r['ratio']:6.2f} "
-            f"(rounds {lo:.2f}–{hi:.2f})   goal {r['goal']:8s} {'ok' if r['meets_goal'] else 'MISSED'}\n"
+            f"(rounds {lo:.2f}–{hi:.2f})   goal {r['goal']:8s} {'ok' if r['meets_goal'] else 'MISSED'}"
+            f"{'' if r['settled'] else ' (unsettled: the rounds straddle the goal)'}\n"
             f"{'':22s} spread ours {r['spread']['ours']:.2f} ref {r['spread']['ref']:.2f}, best of {r['rounds']}; "
             f"peers: {peers or 'none'}")
 
