@@ -18,6 +18,7 @@ from .workloads import WORKLOADS, machine
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding ``pretrainlab/``
 QUICK_ROUNDS = 3
+LONG_ROUND_S = 20  # an implementation's round at least this long gets its own progress line
 
 
 class WorkerFailed(RuntimeError):
@@ -113,6 +114,8 @@ def measure(workload, quick=False, rounds=None, threads=1, progress=True, tag=""
             for impl in list(ready):
                 try:
                     times[impl].append(ready[impl].round())
+                    if times[impl][-1] >= LONG_ROUND_S:  # a long round: say so now, not after all of them
+                        say(f"round {r + 1}/{rounds}: {impl} {times[impl][-1]:.1f} s")
                 except WorkerFailed as err:
                     if impl in ("ours", "ref"):
                         raise
@@ -154,8 +157,8 @@ def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=
     lowest and highest over the rounds, each round's ours beside the same round's ref), ``settled`` (every
     round's ratio on the same side of the goal: False means this run is no verdict), ``peers`` ({name:
     {"s", "ratio", "spread"}, or "absent" where the library is not installed}) and ``round_s`` (every round's
-    seconds, by implementation). ``verbose`` prints a summary line per workload to stdout; ``progress`` a line
-    per round to stderr.
+    seconds, by implementation). ``verbose`` prints a summary per workload to stdout; ``progress`` a line per
+    round to stderr, and one per implementation whose round took at least ``LONG_ROUND_S`` seconds.
     """
     names = list(WORKLOADS) if names is None else list(names)
     unknown = [n for n in names if n not in WORKLOADS]
