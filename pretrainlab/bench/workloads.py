@@ -1,0 +1,263 @@
+"""The speed workloads: for each, the lab's code ("ours"), its reference ("ref") and the peers to compare.
+
+A workload is a ``Workload`` record; its ``build(impl, quick)`` returns ``(run, warm_up)`` for one
+implementation, where ``run()`` is one timed round and ``warm_up()`` the untimed call before the first
+(JIT cache load, first touch of buffers, BLAS thread start). ``build`` runs inside the worker process of that
+implementation only (``worker.py``), so the peers' libraries are never imported where the lab is timed.
+
+Two kinds of reference (MISSION.md, "Speed"):
+
+- ``*_vs_gemm``: the lower limit, the time the step's matrix products alone take (the same shapes, the same
+  number of calls, NumPy/BLAS into preallocated outputs, nothing else). ``ratio = ours / ref``: 1.0 would
+  mean everything besides the products is free.
+- ``*_vs_numpy``: the lab's own NumPy path for the same step (``kernels.backend("numpy")``, or the NumPy
+  reference a kernel is tested against). ``ratio = ref / ours``, the speed-up.
+
+The peers (``peers.py``) are timed against the same reference with the same orientation: "numpy" (the step
+written in plain NumPy as a student would), "torch" (PyTorch on the CPU, where installed) and "sklearn"
+(``sklearn.neural_network.BernoulliRBM.partial_fit``, for the CD workloads only).
+"""
+import os
+import platform
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .. import kernels
+from ..cd import ContrastiveDivergence
+from ..data import load_mnist, minibatches
+from ..likelihood import ais_log_partition
+from ..mlp import MLP
+from ..optim import SGD
+from ..rbm import BernoulliRBM
+from ..shallow_ae import online_ae_sgd
+from . import peers
+
+IMPLS = ("ours", "ref", "numpy", "torch", "sklearn")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark: what it measures, its goal, and how to build each implementation's round."""
+    name: str
+    kind: str  # "vs_gemm" (ratio = ours / ref, lower is better) or "vs_numpy" (ratio = ref / ours, higher)
+    goal: float
+    measures: str
+    build: Callable  # build(impl, quick) -> (run, warm_up)
+    peers: tuple = ("numpy", "torch")
+    full_rounds: int = 5  # default rounds of a full run (--quick: 3); --rounds overrides both
+
+    def ratio(self, impl_s, ref_s):
+        """The workload's ratio for an implementation that took ``impl_s`` beside a reference of ``ref_s``."""
+        return impl_s / ref_s if self.kind == "vs_gemm" else ref_s / impl_s
+
+    def meets(self, ratio):
+        return ratio <= self.goal if self.kind == "vs_gemm" else ratio >= self.goal
+
+    @property
+    def goal_text(self):
+        return f"{'<=' if self.kind == 'vs_gemm' else '>='} {self.goal}"
+
+
+def _mnist(n):
+    return load_mnist(n_train=n, n_valid=1, n_test=1).x_train
+
+
+def _unknown(impl, name):
+    return ValueError(f"{name}: no implementation {impl!r}")
+
+
+def build_cd1_b100(impl, quick):
+    """One CD-1 epoch of a 784→500 RBM at batch 100 (gradient + momentum SGD, shuffled minibatches);
+    the reference is the five products of each step alone: v₀W, h₀Wᵀ, v₁W, v₀ᵀph₀, v₁ᵀph₁."""
+    x = _mnist(2_000 if quick else 50_000)
+    batch, n_hidden = 100, 500
+    rbm = BernoulliRBM(x.shape[1], n_hidden, rng=0)
+    if impl == "ours":
+        cd = ContrastiveDivergence(rbm, k=1)
+        opt = SGD(rbm.params, lr=0.05, momentum=0.5)
+        order = np.random.default_rng(1)
+
+        def ours():
+            for xb, _ in minibatches(x, batch_size=batch, rng=order):
+                _, grads = cd(xb)
+                opt.step(grads)
+        return ours, ours
+    if impl == "ref":
+        W = rbm.W
+        ph, pv = np.empty((batch, n_hidden), W.dtype), np.empty((batch, x.shape[1]), W.dtype)
+        gW = np.empty_like(W)
+
+        def ref():
+            for start in range(0, len(x), batch):
+                v = x[start:start + batch]
+                np.matmul(v, W, out=ph)
+                np.matmul(ph, W.T, out=pv)
+                np.matmul(pv, W, out=ph)
+                np.matmul(v.T, ph, out=gW)
+                np.matmul(pv.T, ph, out=gW)
+        return ref, ref
+    if impl == "numpy":
+        return peers.numpy_cd1(x, batch, n_hidden, shuffle=True)
+    if impl == "torch":
+        return peers.torch_cd1(x, batch, n_hidden)
+    if impl == "sklearn":
+        return peers.sklearn_rbm(x, batch, n_hidden)
+    raise _unknown(impl, "cd1_b100_vs_gemm")
+
+
+def build_cd1_b10(impl, quick):
+    """CD-1 training steps (gradient + momentum SGD) of a 784→500 RBM at batch 10: ours is the automatic
+    choice (the Numba kernels at this size), the reference the lab's NumPy path (``kernels.backend("numpy")``)."""
+    n_steps, batch = (100 if quick else 1000), 10
+    x = _mnist(n_steps * batch)
+    if impl in ("ours", "ref"):
+        backend = "auto" if impl == "ours" else "numpy"
+        rbm = BernoulliRBM(x.shape[1], 500, rng=0)
+        cd = ContrastiveDivergence(rbm, k=1)
+        opt = SGD(rbm.params, lr=0.05, momentum=0.5)
+        batches = [x[i:i + batch] for i in range(0, len(x), batch)]
+
+        def steps():
+            with kernels.backend(backend):
+                for xb in batches:
+                    _, grads = cd(xb)
+                    opt.step(grads)
+        return steps, steps
+    if impl == "numpy":
+        return peers.numpy_cd1(x, batch, 500, shuffle=False)
+    if impl == "torch":
+        return peers.torch_cd1(x, batch, 500)
+    if impl == "sklearn":
+        return peers.sklearn_rbm(x, batch, 500)
+    raise _unknown(impl, "cd1_b10_vs_numpy")
+
+
+def build_backprop_b100(impl, quick):
+    """One epoch of a 784-500-500-10 sigmoid MLP at batch 100 (backpropagation + momentum SGD, shuffled
+    minibatches); the reference is the eight products of each step alone: three forward, dW and dh of the
+    top two layers, dW₁."""
+    data = load_mnist(n_train=2_000 if quick else 50_000, n_valid=1, n_test=1)
+    x, y = data.x_train, data.y_train
+    sizes, batch = (x.shape[1], 500, 500, 10), 100
+    if impl == "ours":
+        mlp = MLP(sizes, rng=0)
+        opt = SGD(mlp.params, lr=0.05, momentum=0.5)
+        order = np.random.default_rng(1)
+
+        def ours():
+            for xb, yb in minibatches(x, y, batch_size=batch, rng=order):
+                _, grads = mlp.loss_and_grads(xb, yb)
+                opt.step(grads)
+        return ours, ours
+    if impl == "ref":
+        mlp = MLP(sizes, rng=0)
+        Ws = [mlp.params[f"W{l}"] for l in (1, 2, 3)]
+        hs = [np.empty((batch, n), np.float32) for n in sizes[1:]]  # layer outputs, reused as deltas
+        dhs = [np.empty((batch, n), np.float32) for n in sizes[1:3]]
+        gWs = [np.empty_like(W) for W in Ws]
+
+        def ref():
+            for start in range(0, len(x), batch):
+                xb = x[start:start + batch]
+                inputs = [xb, hs[0], hs[1]]
+                for l in range(3):
+                    np.matmul(inputs[l], Ws[l], out=hs[l])
+                for l in (2, 1):
+                    np.matmul(inputs[l].T, hs[l], out=gWs[l])
+                    np.matmul(hs[l], Ws[l].T, out=dhs[l - 1])
+                np.matmul(xb.T, hs[0], out=gWs[0])
+        return ref, ref
+    if impl == "numpy":
+        return peers.numpy_mlp(x, y, sizes, batch)
+    if impl == "torch":
+        return peers.torch_mlp(x, y, sizes, batch)
+    raise _unknown(impl, "backprop_b100_vs_gemm")
+
+
+def build_online_ae(impl, quick):
+    """Online SGD (batch 1) of study 4's tied ReLU autoencoder 784→32 on standardised MNIST: ours is
+    ``shallow_ae.online_ae_sgd`` (the kernel), the reference its NumPy steps (``online_ae_grads``)."""
+    x = _mnist(1_000 if quick else 20_000)
+    x = (x - x.mean()) / x.std()
+    n_hidden = 32
+    W0 = np.random.default_rng(0).standard_normal((x.shape[1], n_hidden)).astype(np.float32)
+    lr = 0.5 / x.shape[1]  # study 4's lr/D scaling; stable for this data
+    if impl in ("ours", "ref"):
+        backend = "auto" if impl == "ours" else "numpy"
+
+        def run():
+            W, b = W0.copy(), np.zeros(n_hidden, np.float32)
+            with kernels.backend(backend):
+                losses = online_ae_sgd(x, W, W, b, lr, lr, lr, activation="relu")
+            if not np.all(np.isfinite(losses)):
+                raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
+        return run, run
+    if impl == "numpy":
+        return peers.numpy_online_ae(x, W0, lr)
+    if impl == "torch":
+        return peers.torch_online_ae(x, W0, lr)
+    raise _unknown(impl, "online_ae_vs_numpy")
+
+
+def build_ais(impl, quick):
+    """AIS estimate of log Z for a 784×500 RBM, 100 runs (Salakhutdinov & Murray 2008's 14 500 inverse
+    temperatures; 300 with --quick); the reference is the two products of each step alone, vW and hWᵀ."""
+    n_betas, n_runs = (300 if quick else 14_500), 100
+    x = _mnist(1_000)
+    rbm = BernoulliRBM(x.shape[1], 500, rng=0, init_scale=0.05)
+    if impl == "ours":
+        def ours(n=n_betas):
+            ais_log_partition(rbm, n_runs=n_runs, n_betas=n, rng=0, data=x)
+        return ours, lambda: ours(10)  # the full run is long: warm up on a short one
+    if impl == "ref":
+        W = rbm.W
+        v, h = x[:n_runs].copy(), np.ones((n_runs, W.shape[1]), W.dtype)
+        pv = np.empty_like(v)
+
+        def ref(n=n_betas):
+            for _ in range(n):
+                np.matmul(v, W, out=h)
+                np.matmul(h, W.T, out=pv)
+        return ref, lambda: ref(10)
+    if impl == "numpy":
+        return peers.numpy_ais(rbm.W, rbm.b_vis, rbm.b_hid, x, n_runs, n_betas)
+    raise _unknown(impl, "ais_vs_gemm")
+
+
+WORKLOADS = {w.name: w for w in [
+    Workload("cd1_b100_vs_gemm", "vs_gemm", 1.15, "CD-1 epoch 784→500, batch 100 ÷ its matrix products",
+             build_cd1_b100, peers=("numpy", "torch", "sklearn")),
+    Workload("cd1_b10_vs_numpy", "vs_numpy", 1.5, "CD-1 steps 784→500, batch 10: steps/s ours ÷ NumPy path",
+             build_cd1_b10, peers=("numpy", "torch", "sklearn")),
+    Workload("backprop_b100_vs_gemm", "vs_gemm", 1.05, "MLP 784-500-500-10 epoch, batch 100 ÷ its matrix products",
+             build_backprop_b100),
+    Workload("online_ae_vs_numpy", "vs_numpy", 5, "tied ReLU AE 784→32, batch 1: steps/s kernel ÷ NumPy",
+             build_online_ae),
+    Workload("ais_vs_gemm", "vs_gemm", 1.3, "AIS 784×500, 100 runs ÷ its matrix products",
+             build_ais, peers=("numpy",), full_rounds=3),
+]}
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(threads=None):
+    """A one-line description of where the numbers were measured (``threads``: BLAS threads per worker)."""
+    if threads is None:
+        threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
+    try:
+        load = "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        load = "load average unknown"
+    return (f"{_cpu_name()}, {os.cpu_count()} logical CPUs, {load}, BLAS threads {threads} per worker, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}")
