@@ -118,7 +118,7 @@ def cmd_gradcheck(args):
 def cmd_bench(args):
     from .bench import main
 
-    return main(quick=args.quick, as_json=args.json)
+    return main(quick=args.quick, as_json=args.json, threads=args.threads, rounds=args.rounds)
 
 
 def build_parser():
@@ -148,6 +148,9 @@ def build_parser():
     p = sub.add_parser("bench", help="time the hot loops against the matrix-product limit and plain NumPy")
     p.add_argument("--quick", action="store_true", help="small sizes: proves the harness in seconds")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by workload")
+    p.add_argument("--threads", type=_threads, default=1, help="BLAS threads in each timing process (default 1)")
+    p.add_argument("--rounds", type=_threads, default=None,
+                   help="interleaved rounds per implementation (default 3 quick, 5 full)")
     p.set_defaults(func=cmd_bench)
     return parser
 
