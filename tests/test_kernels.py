@@ -344,3 +344,41 @@ def test_drsae_kernel_adapters_check_their_arrays():
     zT, cache = drsae_kernels.unrolled_forward(np.ones((2, 4), np.float32), S, b, 3)
     with pytest.raises(ValueError, match="dz"):
         drsae_kernels.unrolled_backward(np.zeros((3, 4), np.float32), cache)
+
+
+def test_online_ae_kernel_reads_no_uninitialised_memory(monkeypatch):
+    """Every scratch array the kernel allocates with np.empty is filled with NaN: the result must stay finite
+    and equal the NumPy steps (an unwritten entry multiplied by 0 would still give NaN)."""
+    from types import SimpleNamespace
+
+    from pretrainlab.kernels import shallow_ae as kernel_module
+
+    nan_np = SimpleNamespace(**{name: getattr(np, name) for name in dir(np) if not name.startswith("__")})
+    nan_np.empty = lambda shape, dtype=float: np.full(shape, np.nan, dtype)
+    n_visible = 17
+    X = np.random.default_rng(3).standard_normal((6, n_visible)).astype(np.float32)
+    for truncated, tied in ((True, False), (False, True), (False, False), (True, True)):
+        _, W0, V0, b0 = ae_problem(3, np.float32, n_visible=n_visible)
+        W, V, b = W0.copy(), V0.copy(), b0.copy()
+        V = W if tied else V
+        with kernels.backend("numpy"):
+            ref = online_ae_sgd(X, W, V, b, 0.5 / n_visible, 0.05, 0.05, "linear", truncated)
+        W2, V2, b2 = W0.copy(), V0.copy(), b0.copy()
+        V2 = W2 if tied else V2
+        losses = np.empty(len(X), np.float32)
+        monkeypatch.setattr(kernel_module, "np", nan_np)
+        kernel_module.online_ae_kernel.py_func(X, W2, V2, b2, np.float32(0.5 / n_visible), np.float32(0.05),
+                                               np.float32(0.05), 0, truncated, tied, losses,
+                                               *_extra_kernel_args(kernel_module))
+        monkeypatch.setattr(kernel_module, "np", np)
+        assert np.all(np.isfinite(W2)), (truncated, tied)
+        np.testing.assert_allclose(W2, W, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(losses, ref, rtol=1e-4, atol=1e-6)
+
+
+def _extra_kernel_args(kernel_module):
+    """Arguments the kernel takes after ``losses`` (the truncated-derivative convention, if present)."""
+    import inspect
+
+    params = list(inspect.signature(kernel_module.online_ae_kernel.py_func).parameters)
+    return [0] * (len(params) - params.index("losses") - 1)

@@ -46,7 +46,8 @@ def online_ae_kernel(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, tied, losses,
     sqrt_d, inv_d = np.float32(math.sqrt(D)), np.float32(1.0 / D)
     lam, h, dh, dlam = np.zeros(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype), np.empty(K, W.dtype)
     hd = np.empty(K, W.dtype)  # h_k g′(λ_k) (deriv_a)
-    e = np.empty(D, W.dtype)  # e_i, the reconstruction error (plain)
+    e = np.zeros(D, W.dtype)  # e_i, the reconstruction error (plain); zeros: the truncated path reads 0·e_i, and
+    # an uninitialised entry holding NaN would turn 0·e_i into NaN (seen: W non-finite in one run out of a few)
     E = np.empty((D, K if truncated else 0), W.dtype)  # e⁽ᵏ⁾_i (truncated)
     merge_decoder = tied and not truncated  # the decoder's share of the shared row goes into pass 2
     c = lr_V * inv_d
