@@ -54,6 +54,21 @@ def bootstrap_spearman(x, y, rng, n_boot=1000):
             "hi": float(np.percentile(boots, 97.5)) if len(boots) else nan, "n": int(len(x))}
 
 
+def mean_std(values, axis=None):
+    """Mean and *sample* standard deviation (ddof = 1, the unbiased variance's root) of ``values``: what a
+    results table's "mean ± std over seeds" means. With a single value the spread is unknown: NaN, never 0.
+
+        m = (1/n) Σ_i v_i,     s = √( Σ_i (v_i − m)² / (n − 1) )
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = v.size if axis is None else v.shape[axis]
+    if n == 0:
+        raise ValueError("values must hold at least one entry")
+    mean = v.mean(axis=axis)
+    std = v.std(axis=axis, ddof=1) if n > 1 else np.full_like(mean, np.nan)
+    return mean, std
+
+
 def epochs_to_reach(curve, target):
     """The first epoch (1-based) whose validation error is ≤ ``target``, or None if none reaches it."""
     hits = np.nonzero(np.asarray(curve) <= target)[0]

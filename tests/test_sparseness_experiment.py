@@ -6,7 +6,7 @@ import pytest
 
 from pretrainlab.experiments import EXPERIMENTS, get_experiment
 from pretrainlab.experiments.sparseness import ARMS, sparsity_extra
-from pretrainlab.stats import bootstrap_spearman, epochs_to_reach, rank, spearman
+from pretrainlab.stats import bootstrap_spearman, epochs_to_reach, mean_std, rank, spearman
 
 
 def test_rank_gives_tied_values_their_mean_rank():
@@ -37,6 +37,17 @@ def test_bootstrap_spread_needs_a_generator_and_brackets_rho():
     assert b == bootstrap_spearman(x, y, np.random.default_rng(2), n_boot=300)  # seeded: reproducible
     with pytest.raises(TypeError, match="rng"):
         bootstrap_spearman(x, y, 2)
+
+
+def test_mean_std_is_the_sample_std_and_unknown_for_one_value():
+    mean, std = mean_std([1.0, 2.0, 3.0, 6.0])
+    assert mean == 3.0 and np.isclose(std, np.sqrt(14 / 3))  # Σ(v − m)² = 4 + 1 + 0 + 9, over n − 1 = 3
+    mean, std = mean_std([[1.0, 10.0], [3.0, 10.0]], axis=0)
+    np.testing.assert_allclose(mean, [2.0, 10.0])
+    np.testing.assert_allclose(std, [np.sqrt(2.0), 0.0])
+    assert np.isnan(mean_std([0.5])[1])
+    with pytest.raises(ValueError, match="values"):
+        mean_std([])
 
 
 def test_epochs_to_reach_is_one_based_and_none_when_never_reached():

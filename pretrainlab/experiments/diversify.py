@@ -41,7 +41,7 @@ from ..diversify import BhattacharyyaDR, InnerProductDR
 from ..mlp import MLP
 from ..plotting import figure_grid, finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
-from ..stats import epochs_to_reach
+from ..stats import epochs_to_reach, mean_std
 from . import prepare
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 
@@ -137,8 +137,8 @@ def summarize(runs):
     groups = {}
     for r in runs:
         groups.setdefault(str(r["n_labels"]), {}).setdefault(f"{r['arm']} α={r['alpha']:g}", []).append(r)
-    return {n: {k: {"test_error": {"mean": float(np.mean([r["test_error"] for r in rs])),
-                                   "std": float(np.std([r["test_error"] for r in rs])), "n": len(rs)},
+    return {n: {k: {"test_error": dict(zip(("mean", "std"), map(float, mean_std([r["test_error"] for r in rs]))),
+                                       n=len(rs)),
                     "epochs_to_reach": {"mean": (float(np.mean(e)) if (e := [r["epochs_to_reach"] for r in rs
                                                                              if r["epochs_to_reach"]]) else None),
                                         "reached": len(e)}}
@@ -192,7 +192,7 @@ def plot_error_vs_alpha(runs):
         for color, n in zip(COLORS[1:], sorted({r["n_labels"] for r in runs})):
             a = _alphas(runs, arm)
             e = [[100 * r["test_error"] for r in runs if (r["arm"], r["alpha"], r["n_labels"]) == (arm, x, n)] for x in a]
-            ax.errorbar(a, [np.mean(v) for v in e], yerr=[np.std(v) for v in e], marker="o", capsize=3, color=color,
+            ax.errorbar(a, [np.mean(v) for v in e], yerr=[mean_std(v)[1] for v in e], marker="o", capsize=3, color=color,
                         label=f"{n} labels")
         a = _alphas(runs, arm)
         ax.set_xscale("symlog", linthresh=min([x for x in a if x > 0], default=1.0))

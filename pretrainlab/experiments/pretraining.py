@@ -21,6 +21,7 @@ from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
+from ..stats import mean_std
 from ..sweep import run_units
 from . import prepare
 
@@ -84,11 +85,11 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose):
 
 
 def summarize(runs):
-    """{arm: {n_labels: {"mean", "std", "n"}}} of the test errors (std over seeds, ddof 0)."""
+    """{arm: {n_labels: {"mean", "std", "n"}}} of the test errors (sample std over seeds, ``stats.mean_std``)."""
     table = {}
     for r in runs:
         table.setdefault(r["arm"], {}).setdefault(r["n_labels"], []).append(r["test_error"])
-    return {arm: {n: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)} for n, v in sorted(by_n.items())}
+    return {arm: {n: dict(zip(("mean", "std"), map(float, mean_std(v))), n=len(v)) for n, v in sorted(by_n.items())}
             for arm, by_n in table.items()}
 
 

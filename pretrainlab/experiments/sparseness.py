@@ -39,7 +39,7 @@ from ..data import load_mnist
 from ..mlp import MLP
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
 from ..sparseness import summary
-from ..stats import bootstrap_spearman, epochs_to_reach
+from ..stats import bootstrap_spearman, epochs_to_reach, mean_std
 from . import prepare
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 from .sparseness_plots import plot_bars, plot_correlations, plot_histograms, plot_sweep, plot_vs_epoch
@@ -172,12 +172,13 @@ def summarize(runs):
         for arm, rs in by_arm.items():
             e = [r["test_error"] for r in rs]
             reach = [r["epochs_to_reach"] for r in rs if r["epochs_to_reach"] is not None]
-            cell = {"test_error": {"mean": float(np.mean(e)), "std": float(np.std(e)), "n": len(e)},
+            cell = {"test_error": dict(zip(("mean", "std"), map(float, mean_std(e))), n=len(e)),
                     "epochs_to_reach": {"mean": float(np.mean(reach)) if reach else None, "reached": len(reach)}}
             for stage in ("start", "end"):
                 for m in MEASURES:
                     v = np.array([[s[m] for s in r[stage]] for r in rs])
-                    cell[f"{m}@{stage}"] = {"mean": v.mean(0).tolist(), "std": v.std(0).tolist()}
+                    mean, std = mean_std(v, axis=0)
+                    cell[f"{m}@{stage}"] = {"mean": mean.tolist(), "std": std.tolist()}
             out.setdefault(n, {})[arm] = cell
     return out
 

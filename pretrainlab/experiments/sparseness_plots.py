@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..plotting import figure_grid
-from ..stats import spearman
+from ..stats import mean_std, spearman
 
 ARMS = ("sigmoid-random", "sigmoid-dbn", "sigmoid-sda", "relu-random")
 COLORS = {"sigmoid-random": "tab:gray", "sigmoid-dbn": "tab:blue", "sigmoid-sda": "tab:orange",
@@ -41,7 +41,8 @@ def plot_bars(runs, measure):
         for i, arm in enumerate(arms):
             v = np.array([[s[measure] for s in r[stage]] for r in runs if r["arm"] == arm and r["n_labels"] == n])
             if len(v):
-                ax.bar(np.arange(n_layers) + (i - (len(arms) - 1) / 2) * width, v.mean(0), width, yerr=v.std(0),
+                mean, std = mean_std(v, axis=0)
+                ax.bar(np.arange(n_layers) + (i - (len(arms) - 1) / 2) * width, mean, width, yerr=std,
                        capsize=3, color=COLORS[arm], label=arm)
         ax.set(title=title, xticks=range(n_layers), xticklabels=[f"layer {l + 1}" for l in range(n_layers)])
         ax.grid(alpha=0.3, axis="y")
