@@ -135,19 +135,40 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
     The learning rate is lr · lr_decay^epoch. ``callbacks`` (``(trainer, epoch) → None`` after each epoch, e.g.
     a sparseness probe) and ``after_step`` (``(model) → None`` after each update, e.g. a gradient-norm probe)
     go to the ``Trainer`` unchanged; they see the parameters as trained, before early stopping restores the best.
-    Returns the Trainer's History (``valid_error`` per epoch).
+    An MLP with a ``max_norm`` bound gets ``mlp.project_max_norm`` after every step (Srivastava et al. 2014 §5.1:
+    the bound holds after each update, not only at the end).
+
+    ``x_valid = y_valid = None``: no validation and no early stopping — exactly ``epochs`` epochs. That is the
+    second half of Hinton's protocol (Hinton & Salakhutdinov 2006; Srivastava et al. 2014 §B.1): choose the number
+    of epochs by early stopping on a held-out set, then retrain from the same start on training + held-out data
+    for that many epochs (``retrain_epochs`` gives the number). Returns the Trainer's History.
     """
     x = mlp.check_x(x)
     y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
-    x_valid = mlp.check_x(x_valid, "x_valid")
-    y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
+    if (x_valid is None) != (y_valid is None):
+        raise ValueError("x_valid and y_valid must both be given or both be None")
     check_number(lr_decay, "lr_decay", low=0.0, low_open=True)
+    monitors, stopping = {}, None
+    if x_valid is not None:
+        x_valid = mlp.check_x(x_valid, "x_valid")
+        y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
+        monitors = {"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)}
+        stopping = EarlyStopping("valid_error", patience=patience)
+    if mlp.max_norm is not None:
+        after_step = (*after_step, mlp.project_max_norm)
     trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, lr_decay), momentum=momentum),
-                      batch_size=batch_size, rng=rng,
-                      monitors={"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)},
-                      early_stopping=EarlyStopping("valid_error", patience=patience), verbose=verbose,
+                      batch_size=batch_size, rng=rng, monitors=monitors, early_stopping=stopping, verbose=verbose,
                       callbacks=callbacks, after_step=after_step)
     return trainer.fit(x, y, epochs=epochs)
+
+
+def retrain_epochs(valid_curve):
+    """The validation-chosen length for retraining: the 1-based epoch of the lowest validation error (the first
+    one on ties) — the epoch early stopping restored."""
+    curve = np.asarray(valid_curve, dtype=np.float64)
+    if curve.ndim != 1 or len(curve) == 0 or not np.all(np.isfinite(curve)):
+        raise ValueError("valid_curve must be a non-empty 1-D list of finite validation errors")
+    return int(np.argmin(curve)) + 1
 
 
 def fine_tune_subset(mlp, x, y, x_valid, y_valid, epochs, lr=0.1, momentum=0.9, lr_decay=0.98, patience=20,

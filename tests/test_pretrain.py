@@ -6,7 +6,8 @@ import pytest
 
 from pretrainlab.data import load_mnist
 from pretrainlab.experiments import get_experiment
-from pretrainlab.pretrain import LayerSettings, greedy_pretrain, to_mlp
+from pretrainlab.mlp import MLP
+from pretrainlab.pretrain import LayerSettings, fine_tune, greedy_pretrain, retrain_epochs, to_mlp
 
 
 @pytest.fixture(scope="module")
@@ -56,16 +57,43 @@ def test_to_mlp_rejects_bad_stacks(x):
 def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
     run = get_experiment("pretraining")
     results = run(mode="quick", out=tmp_path, seed=0, verbose=False)
-    arms = {r["arm"] for r in results["runs"]}
-    assert arms == {"random", "dbn", "sda"}
+    arms = {(r["arm"], r["n_labels"]) for r in results["runs"]}
+    plain = {(a, n) for a in ("random", "dbn", "sda") for n in (100, 2000)}
+    assert arms == plain | {(f"{a}+dropout", 2000) for a in ("random", "dbn", "sda")}  # dropout: cfg's label counts
     for r in results["runs"]:
         assert 0.0 <= r["test_error"] < 0.9  # better than chance (90 % error) even in the quick run
+        # with all (2 000) labels each arm is also retrained on training + validation images for its best epoch
+        assert ("test_error_retrain" in r) == (r["n_labels"] == 2000)
+        if r["n_labels"] == 2000:
+            assert r["retrain_epochs"] == int(np.argmin(r["valid_curve"])) + 1 and 0.0 <= r["test_error_retrain"] < 0.9
+    assert set(results["summary_retrain"]) == {a for a, _ in arms}
     for name in ("results.json", "learning_curves.png", "error_vs_labels.png"):
         assert (tmp_path / name).stat().st_size > 0
     # a second run with the same output folder finds everything done and recomputes nothing
     again = run(mode="quick", out=tmp_path, seed=0, verbose=False)
     assert [r["test_error"] for r in again["runs"]] == [r["test_error"] for r in results["runs"]]
-    assert json.loads((tmp_path / "results.json").read_text())["summary"].keys() == {"random", "dbn", "sda"}
+    assert json.loads((tmp_path / "results.json").read_text())["summary"].keys() == {a for a, _ in arms}
+
+
+def test_fine_tune_without_validation_runs_exactly_the_epochs_and_keeps_max_norm():
+    """x_valid = y_valid = None: Hinton's retraining — no early stopping, exactly ``epochs`` epochs; an MLP with
+    a max-norm bound has it enforced after every step."""
+    data = load_mnist(n_train=300, n_valid=100, n_test=1)
+    mlp = MLP([784, 30, 10], rng=0, dropout_input=0.2, dropout_hidden=0.5, max_norm=0.5)
+    norms = []
+    history = fine_tune(mlp, data.x_train, data.y_train, None, None, epochs=3, lr=0.5, rng=0,
+                        after_step=[lambda m: norms.append(max(np.linalg.norm(m.params[f"W{l}"], axis=0).max()
+                                                               for l in (1, 2)))])
+    assert len(history) == 3 and "valid_error" not in history
+    # the user's probe runs before the projection: it sees norms above the bound, the model ends inside it
+    assert max(norms) > 0.5
+    for l in (1, 2):
+        assert np.linalg.norm(mlp.params[f"W{l}"], axis=0).max() <= 0.5 + 1e-6
+    with pytest.raises(ValueError, match="x_valid and y_valid"):
+        fine_tune(mlp, data.x_train, data.y_train, data.x_valid, None, epochs=1)
+    assert retrain_epochs([0.5, 0.3, 0.3, 0.4]) == 2  # the first lowest epoch, 1-based
+    with pytest.raises(ValueError, match="valid_curve"):
+        retrain_epochs([])
 
 
 def test_greedy_pretrain_hands_labels_to_label_aware_penalties():

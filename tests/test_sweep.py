@@ -11,7 +11,7 @@ from pretrainlab.sweep import run_units
 
 # a tiny version of study 2's quick mode: two label counts, one seed
 TINY = dict(pretraining.SETTINGS["quick"], n_unlabelled=600, hidden=(20,), labels=(50, 600), n_valid=300,
-            n_test=300, finetune_epochs=3, patience=2)
+            n_test=300, finetune_epochs=3, patience=2, dropout_labels=(600,), dropout_epochs=3, dropout_patience=2)
 
 
 def _square_with_blas(unit):
@@ -31,7 +31,8 @@ def test_run_units_gives_the_serial_results_in_two_processes():
 
 
 def _table(results):
-    return [(r["arm"], r["seed"], r["n_labels"], r["test_error"], r["epochs"]) for r in results["runs"]]
+    return [(r["arm"], r["seed"], r["n_labels"], r["test_error"], r["epochs"], r.get("test_error_retrain"))
+            for r in results["runs"]]
 
 
 def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_units(tmp_path, monkeypatch):

@@ -7,6 +7,14 @@ back-propagation with early stopping on the validation set: from random initiali
 the SdA. Published anchors (MNIST): Theano tutorials MLP 1.65 %, SdA 3×1000 1.3 %, DBN 3×1000 1.34 %; Hinton's
 784-500-500-2000 DBN fine-tuned by back-propagation 1.15 %.
 
+The dropout arms (``random+dropout``, ``dbn+dropout``, ``sda+dropout``; Srivastava et al., JMLR 15, 2014, Table 2:
+the same DBN fine-tuned with dropout 0.92 %, without 1.18 %) fine-tune the same three starts with inverted
+dropout masks (``cfg["dropout"]``: 0.2 on the input, 0.5 on the hidden units) for the label counts in
+``cfg["dropout_labels"]``, longer and with more patience than the plain arms (a dropout net's validation curve
+is noisy and still falling when a plain one has stopped). With all labels every arm is also *retrained*
+(``cfg["retrain"]``, Hinton's protocol): from the same start, on the 50 000 training + 10 000 validation images,
+for the number of epochs early stopping chose; the record then holds both test errors.
+
 Everything is saved as it is computed (pretrained layers, results.json after each fine-tuning), and a rerun
 with the same ``--out`` skips what is done: a long ``--full`` run can be stopped and resumed.
 """
@@ -20,22 +28,25 @@ from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import finish_log_axes
-from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, retrain_epochs, to_mlp
 from ..stats import mean_std
 from ..sweep import run_units
 from . import prepare
 
-ARMS = ("random", "dbn", "sda")
-COLORS = {"random": "tab:gray", "dbn": "tab:blue", "sda": "tab:orange"}  # the same in both figures
+ARMS = ("random", "dbn", "sda", "random+dropout", "dbn+dropout", "sda+dropout")
+COLORS = {"random": "tab:gray", "dbn": "tab:blue", "sda": "tab:orange"}  # a start's colour, in every figure
 
 SETTINGS = {
     "quick": dict(n_unlabelled=2000, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=6, patience=3,
-                  labels=(100, 2000), seeds=(0,), n_valid=1000, n_test=1000),
+                  labels=(100, 2000), seeds=(0,), n_valid=1000, n_test=1000, dropout_labels=(2000,),
+                  dropout_epochs=6, dropout_patience=3, retrain=True),
     "default": dict(n_unlabelled=50000, hidden=(500, 500), pretrain_epochs=10, finetune_epochs=50, patience=10,
-                    labels=(100, 1000, 10000, 50000), seeds=(0,), n_valid=10000, n_test=10000),
+                    labels=(100, 1000, 10000, 50000), seeds=(0,), n_valid=10000, n_test=10000,
+                    dropout_labels=(1000, 50000), dropout_epochs=100, dropout_patience=20, retrain=True),
     # Hinton et al. (2006)'s 784-500-500-2000 shape: cheaper than the Theano tutorials' 3×1000 on 2 cores
     "full": dict(n_unlabelled=50000, hidden=(500, 500, 2000), pretrain_epochs=50, finetune_epochs=100,
-                 patience=20, labels=(100, 1000, 10000, 50000), seeds=(0, 1, 2), n_valid=10000, n_test=10000),
+                 patience=20, labels=(100, 1000, 10000, 50000), seeds=(0, 1, 2), n_valid=10000, n_test=10000,
+                 dropout_labels=(1000, 50000), dropout_epochs=200, dropout_patience=40, retrain=True),
 }
 
 # Layer-wise training. RBMs by CD-1 with the settings of Hinton & Salakhutdinov's (2006) MNIST code: ε = 0.1 on
@@ -49,6 +60,29 @@ LAYERS = {
 # Fine-tuning: lr 0.1 with momentum 0.9 at batch 100 moves about as far per example as the Theano tutorials'
 # lr 0.1 without momentum at batch 10 (batches of 10 get lr 0.01); the rate decays by 2 % per epoch.
 FINE_TUNE = dict(lr=0.1, momentum=0.9, lr_decay=0.98)
+# Dropout fine-tuning (Srivastava et al. 2014 §B.1, MNIST): keep each input pixel with probability 0.8 and each
+# hidden unit with 0.5; no max-norm bound here — a pretrained layer's incoming weight vectors are already long
+# (a bound would rewrite the very weights pretraining chose). The rate decays more slowly (0.99 per epoch) since
+# a dropout net keeps learning for longer.
+DROPOUT = dict(dropout_input=0.2, dropout_hidden=0.5)
+DROPOUT_FINE_TUNE = dict(FINE_TUNE, lr_decay=0.99)
+
+
+def arm_start(arm):
+    """The starting point of an arm: "random", "dbn" or "sda" (``"dbn+dropout"`` → ``"dbn"``)."""
+    return arm.split("+")[0]
+
+
+def arm_units(cfg, n_train, seeds):
+    """Every (arm, seed, n_labels) unit of a run: the plain arms at every label count, the dropout arms at
+    ``cfg["dropout_labels"]``."""
+    units = []
+    for s in seeds:
+        for n in cfg["labels"]:
+            n_used = len(labelled_subset(n, n_train, s))
+            units += [(arm, s, n_used) for arm in ARMS
+                      if not arm.endswith("+dropout") or n in cfg.get("dropout_labels", ())]
+    return units
 
 
 def labelled_subset(n_labels, n_train, seed):
@@ -70,35 +104,61 @@ def pretrained_stack(kind, x, cfg, seed, out, verbose):
     return stack
 
 
-def run_one(arm, stack, data, idx, cfg, seed, verbose):
-    """Fine-tune one MLP on the labelled subset ``idx``; return its record."""
+def start_mlp(arm, stack, sizes, seed):
+    """The arm's MLP before fine-tuning — the same weights for the same seed, so a retraining starts where the
+    early-stopped run started — and the generator its fine-tuning goes on with."""
     rng = np.random.default_rng(seed)
+    extra = DROPOUT if arm.endswith("+dropout") else {}
+    mlp = MLP(sizes, rng=rng, **extra) if arm_start(arm) == "random" else to_mlp(stack, 10, rng=rng, **extra)
+    return mlp, rng
+
+
+def run_one(arm, stack, data, idx, cfg, seed, verbose):
+    """Fine-tune one MLP on the labelled subset ``idx`` with early stopping on the validation images; with all
+    labels and ``cfg["retrain"]``, retrain it from the same start on training + validation images for the chosen
+    number of epochs (``test_error_retrain``). Return its record."""
     sizes = [data.x_train.shape[1], *cfg["hidden"], 10]
-    mlp = MLP(sizes, rng=rng) if arm == "random" else to_mlp(stack, 10, rng=rng)
+    dropout = arm.endswith("+dropout")
+    protocol = dict(DROPOUT_FINE_TUNE if dropout else FINE_TUNE, epochs=cfg["dropout_epochs" if dropout else
+                    "finetune_epochs"], verbose=verbose)
+    mlp, rng = start_mlp(arm, stack, sizes, seed)
     start = time.perf_counter()
-    history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid,
-                               epochs=cfg["finetune_epochs"], patience=cfg["patience"], rng=rng, verbose=verbose,
-                               **FINE_TUNE)
-    return {"arm": arm, "seed": seed, "n_labels": int(len(idx)), "test_error": error_rate(mlp, data.x_test, data.y_test),
-            "valid_error": float(min(history["valid_error"])), "epochs": len(history),
-            "seconds": time.perf_counter() - start, "valid_curve": history["valid_error"]}
+    history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid, rng=rng,
+                               patience=cfg["dropout_patience" if dropout else "patience"], **protocol)
+    record = {"arm": arm, "seed": seed, "n_labels": int(len(idx)),
+              "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_error": float(min(history["valid_error"])),
+              "epochs": len(history), "seconds": time.perf_counter() - start, "valid_curve": history["valid_error"]}
+    if cfg.get("retrain") and len(idx) == len(data.x_train):
+        start = time.perf_counter()
+        mlp, rng = start_mlp(arm, stack, sizes, seed)
+        x_all = np.concatenate([data.x_train[idx], data.x_valid])
+        y_all = np.concatenate([data.y_train[idx], data.y_valid])
+        fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng,
+                         **dict(protocol, epochs=retrain_epochs(history["valid_error"])))
+        record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test),
+                      retrain_epochs=retrain_epochs(history["valid_error"]),
+                      seconds_retrain=time.perf_counter() - start)
+    return record
 
 
-def summarize(runs):
-    """{arm: {n_labels: {"mean", "std", "n"}}} of the test errors (sample std over seeds, ``stats.mean_std``)."""
+def summarize(runs, key="test_error"):
+    """{arm: {n_labels: {"mean", "std", "n"}}} of ``key`` (the early-stopped test error, or
+    ``"test_error_retrain"``) over the runs that have it (sample std over seeds, ``stats.mean_std``)."""
     table = {}
     for r in runs:
-        table.setdefault(r["arm"], {}).setdefault(r["n_labels"], []).append(r["test_error"])
+        if key in r:
+            table.setdefault(r["arm"], {}).setdefault(r["n_labels"], []).append(r[key])
     return {arm: {n: dict(zip(("mean", "std"), map(float, mean_std(v))), n=len(v)) for n, v in sorted(by_n.items())}
             for arm, by_n in table.items()}
 
 
 def format_table(summary):
     labels = sorted({n for by_n in summary.values() for n in by_n})
-    lines = ["labels   " + "".join(f"{arm:>18}" for arm in ARMS)]
+    arms = [arm for arm in ARMS if arm in summary]
+    lines = ["labels   " + "".join(f"{arm:>18}" for arm in arms)]
     for n in labels:
         cells = []
-        for arm in ARMS:
+        for arm in arms:
             s = summary.get(arm, {}).get(n)
             cells.append(f"{100 * s['mean']:>9.2f} ± {100 * s['std']:.2f} %" if s else f"{'—':>18}")
         lines.append(f"{n:<9d}" + "".join(f"{c:>18}" for c in cells))
@@ -111,7 +171,8 @@ def plot_curves(runs, n_labels):
     ax = fig.add_subplot()
     for r in runs:
         if r["n_labels"] == n_labels:
-            ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]), color=COLORS[r["arm"]],
+            ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]),
+                    color=COLORS[arm_start(r["arm"])], ls="--" if r["arm"].endswith("+dropout") else "-",
                     label=r["arm"] if r["seed"] == min(x["seed"] for x in runs) else None)
     finish_log_axes(ax, xlabel="fine-tuning epoch", ylabel="validation error (%)",
                     title=f"fine-tuning with {n_labels} labels")
@@ -126,7 +187,9 @@ def plot_error_vs_labels(summary):
             n = sorted(summary[arm])
             mean = [100 * summary[arm][k]["mean"] for k in n]
             std = [100 * summary[arm][k]["std"] for k in n]
-            ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, color=COLORS[arm], label=arm)
+            dropout = arm.endswith("+dropout")
+            ax.errorbar(n, mean, yerr=std, marker="s" if dropout else "o", ls="--" if dropout else "-", capsize=3,
+                        color=COLORS[arm_start(arm)], label=arm)
     finish_log_axes(ax, xscale="log", xlabel="number of labelled training images", ylabel="test error (%)",
                     title="pretraining vs random initialisation")
     return fig
@@ -134,8 +197,9 @@ def plot_error_vs_labels(summary):
 
 def save_results(run_, runs, **extra):
     """Write everything known so far to results.json and return it."""
-    return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "runs": runs, "summary": summarize(runs),
-                               **extra})
+    return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "dropout": DROPOUT,
+                               "dropout_fine_tune": DROPOUT_FINE_TUNE, "runs": runs, "summary": summarize(runs),
+                               "summary_retrain": summarize(runs, "test_error_retrain"), **extra})
 
 
 def _stack_unit(cfg, out, unit):
@@ -150,7 +214,8 @@ def _finetune_unit(cfg, out, unit):
     """A sweep unit: fine-tune ``arm`` for ``seed`` on ``n_labels`` labels (the stack is read from ``out``)."""
     arm, seed, n_labels = unit
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    stack = None if arm == "random" else pretrained_stack(arm, data.x_train, cfg, seed, out, verbose=False)
+    kind = arm_start(arm)
+    stack = None if kind == "random" else pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
     return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=False)
 
 
@@ -166,13 +231,15 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     start = time.perf_counter()
     sweep = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
     run_units(partial(_stack_unit, cfg, out), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
-    units = [(arm, s, len(labelled_subset(n, n_train, s))) for s in seeds for n in cfg["labels"] for arm in ARMS]
+    units = arm_units(cfg, n_train, seeds)
 
     def save(unit, record):
         runs.append(record)
         if verbose:
-            print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<6s}  test error "
-                  f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s)")
+            retrain = (f", retrained on 60 000 for {record['retrain_epochs']} epochs: "
+                       f"{100 * record['test_error_retrain']:.2f} %" if "test_error_retrain" in record else "")
+            print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<14s}  test error "
+                  f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s){retrain}")
         save_results(run_, sorted(runs, key=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"]))))
 
     run_units(partial(_finetune_unit, cfg, out), [u for u in units if u not in done], on_result=save, **sweep)
@@ -183,4 +250,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     if verbose:
         print("test error (mean ± std over seeds):")
         print(format_table(results["summary"]))
+        if results["summary_retrain"]:
+            print("retrained on training + validation images for the chosen number of epochs:")
+            print(format_table(results["summary_retrain"]))
     return results
