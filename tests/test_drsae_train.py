@@ -101,6 +101,7 @@ def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsy
         assert sum(m["units"]["categorical_per_class"]) == m["units"]["counts"]["categorical"]
         for kind in ("decoders", "units", "iterations"):
             assert (tmp_path / f"drsae_{m['model']}_{kind}.png").is_file()
+    assert (tmp_path / "drsae_valid_curves.png").stat().st_size > 0
     again = run(mode="quick", out=tmp_path, verbose=False)  # every model finished: nothing retrained
     assert [m["test_error"] for m in again["models"]] == [m["test_error"] for m in results["models"]]
     assert again["seconds_this_session"] < 0.5 * results["seconds"]

@@ -30,11 +30,13 @@ import json
 import time
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..data import load_mnist
 from ..drsae import DrSAE, normalize_rows
 from ..drsae_analysis import plot_decoders, plot_iterations, plot_unit_scatter, unit_summary
 from ..drsae_train import BudgetExhausted, DrSAEProtocol, TimeBudget, error_rate, train_drsae
+from ..plotting import finish_log_axes
 from . import prepare
 
 #: published test errors (paper, Table 1), by model key
@@ -89,6 +91,26 @@ def save_figures(model, data, key, out):
                     title=f"z^t along the iterations, {tag}").savefig(out / f"drsae_{key}_iterations.png", dpi=110)
 
 
+def plot_valid_curves(models, lr, lr_decay):
+    """Validation error per discriminative epoch of every finished model, the paper's test error as a dashed
+    line of the same colour, and the learning rate lr · decay^epoch on a second axis — a missed number shows
+    whether the curve had flattened or the rate had run out."""
+    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for color, m in zip(("tab:blue", "tab:orange", "tab:green", "tab:red"), models):
+        curve = 100 * np.asarray(m["valid_curve"])
+        ax.plot(np.arange(1, len(curve) + 1), curve, color=color, label=f"{m['model']} (test {100 * m['test_error']:.2f} %)")
+        if m.get("paper_test_error"):
+            ax.axhline(100 * m["paper_test_error"], color=color, ls="--", lw=1, label=f"paper {m['model']}")
+    finish_log_axes(ax, legend_size=7, xlabel="discriminative epoch", ylabel="validation error (%)",
+                    title="DrSAE: validation error during the discriminative phase")
+    epochs = np.arange(1, max(len(m["valid_curve"]) for m in models) + 1)
+    twin = ax.twinx()
+    twin.plot(epochs, lr * lr_decay ** epochs, color="0.5", ls=":", label="learning rate")
+    twin.set(yscale="log", ylabel="learning rate (dotted)")
+    return fig
+
+
 def run(mode="default", out=None, seed=0, verbose=True):
     run_ = prepare("drsae", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
@@ -120,5 +142,8 @@ def run(mode="default", out=None, seed=0, verbose=True):
             print(f"{key}: test error {100 * m['test_error']:.2f} %{paper}, "
                   f"units {m['units']['counts']}, categorical per class {m['units']['categorical_per_class']}, "
                   f"{m['train_seconds']:.0f} s")
+    if models:
+        plot_valid_curves(models, cfg["protocol"]["lr"], cfg["protocol"]["lr_decay"]).savefig(
+            out / "drsae_valid_curves.png", dpi=110)
     return run_.write_results({"models": models, "status": status,
                                "seconds_this_session": time.perf_counter() - start})
