@@ -91,18 +91,27 @@ def plot_ode_vs_sgd(panels, title, pca=None):
 
 
 def plot_deviation_vs_dimension(dims, deviations, title):
-    """Log–log: the largest relative ODE–SGD deviation of ε over the run against D, ``label -> values``."""
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    """Log–log: the largest relative ODE–SGD deviation of ε over the run against D; ``deviations`` maps a label
+    to its values per D, or to ``(means, stds)`` drawn with error bars (a label with "removed" dashed)."""
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
+    colors = {}
     for label, dev in deviations.items():
-        ax.plot(dims, 100 * np.asarray(dev), "o-", label=label)
+        mean, std = (dev if isinstance(dev, tuple) else (dev, None))
+        mean = 100 * np.asarray(mean, dtype=float)
+        yerr = None if std is None else 100 * np.nan_to_num(np.asarray(std, dtype=float))
+        color = colors.setdefault(label.split(",")[0], f"C{len(colors)}")  # one colour per activation
+        ax.errorbar(dims, mean, yerr=yerr, fmt="s--" if "removed" in label else "o-", capsize=3, color=color,
+                    label=label)
+    deviations = {k: (v[0] if isinstance(v, tuple) else v) for k, v in deviations.items()}
     ax.axhline(2.0, color="0.5", ls=":", label="2 % (the goal at D = 1000)")
     ax.set(xscale="log", yscale="log", xlabel="input dimension D", ylabel="max_t |ε_SGD − ε_ODE| / ε_ODE  (%)",
            title=title)
     from matplotlib.ticker import NullFormatter, ScalarFormatter
     ax.set_xticks(dims, [str(d) for d in dims])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    lo, hi = min(2.0, *(100 * min(d) for d in deviations.values())), max(100 * max(d) for d in deviations.values())
+    lo = min(2.0, *(100 * np.nanmin(d) for d in deviations.values()))
+    hi = max(100 * np.nanmax(d) for d in deviations.values())
     ax.set_yticks([v for v in (0.5, 1, 2, 3, 5, 10, 20, 50, 100) if 0.7 * lo <= v <= 1.4 * hi])
     ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.yaxis.set_minor_formatter(NullFormatter())

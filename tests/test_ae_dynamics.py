@@ -25,7 +25,13 @@ def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
     assert r["speed"]["numba_steps_per_s"] > 0 and r["speed"]["numpy_steps_per_s"] > 0
     # even this short a linear run has left its initial error (½ tr Ω / D = ½) behind
     assert r["sequential"]["final_error"] < 0.4
-    assert len(r["ode_vs_sgd"]["linear"]["mean_max_rel_dev"]) == 2
+    lin = r["ode_vs_sgd"]["linear"]
+    assert len(lin["mean_max_rel_dev"]) == 2 and len(lin["std_aligned_rel_dev"]) == 2
+    for D in ("40", "80"):  # every seed gets its deviation with the escape shifts taken out
+        assert all(np.isfinite(lin["per_D"][D]["aligned_rel_dev"]))
+    # a rerun resumes: every part is stored, nothing is recomputed
+    again = ae_dynamics.run("quick", tmp_path / "run", seed=0, verbose=False)
+    assert again["results"] == json.loads(json.dumps(record["results"])) and again["part_seconds"] == record["part_seconds"]
 
 
 def test_spiked_covariance_spectrum_has_standard_deviations_two_to_the_m_plus_one():
@@ -76,6 +82,27 @@ def test_overlaps_plateaus_and_crossings():
     assert math.isnan(ae_runs.crossing_time([0, 1], [1.0, 0.5], 0.1))
     assert ae_runs.loglog_slope([1, 10, 100], [1, 0.1, 0.01]) == pytest.approx(-1.0)
     assert ae_runs.max_relative_deviation([0, 1], [1.1, 0.5], [0, 2], [1.0, 1.0]) == pytest.approx(0.5)
+
+
+def test_time_aligned_deviation_removes_escape_shifts_but_not_shape_errors():
+    """A staircase escaping each plateau later than the ODE's: a large raw gap, ≈ 0 once the clock is warped
+    onto the ODE's crossings; an error in the plateau *height* survives the alignment."""
+    t = np.linspace(0, 100, 4001)
+
+    def staircase(t, escapes, floor=0.01):
+        # three plateaus 0.5 → 0.1 → 0.01, left by smooth (logistic) drops at the escape times
+        e = 0.5 * (0.2 ** (1 / (1 + np.exp(-(t - escapes[0]) * 2)))) * (0.1 ** (1 / (1 + np.exp(-(t - escapes[1]) * 2))))
+        return np.maximum(e, floor)
+
+    ode = staircase(t, (20.0, 60.0))
+    sgd = staircase(t, (23.0, 57.5))  # first escape 3 late, second 2.5 early
+    levels = [np.sqrt(0.5 * 0.1), np.sqrt(0.1 * 0.01)]
+    raw = ae_runs.max_relative_deviation(t, sgd, t, ode)
+    aligned, anchors = ae_runs.time_aligned_deviation(t, sgd, t, ode, levels)
+    assert raw > 1.0 and aligned < 0.05 < raw
+    assert [round(a - b, 1) for a, b in anchors] == [3.0, -2.5]
+    shape_error = 1.1 * sgd  # 10 % too high everywhere: no warp of time removes that
+    assert ae_runs.time_aligned_deviation(t, shape_error, t, ode, levels)[0] > 0.09
 
 
 def test_train_online_records_at_the_asked_times():
