@@ -90,3 +90,6 @@ def test_cli_bench_runs_the_runner(monkeypatch, capsys):
 def test_unknown_workload_is_a_value_error():
     with pytest.raises(ValueError, match="unknown workloads"):
         runner.run(names=["no_such_workload"], progress=False)
+    from pretrainlab.bench.workloads import WORKLOADS
+    with pytest.raises(ValueError, match="ais_vs_gemm: no implementation 'torch'; it has ours, ref and numpy"):
+        WORKLOADS["ais_vs_gemm"].build("torch", True)

@@ -20,6 +20,7 @@ written in plain NumPy as a student would), "torch" (PyTorch on the CPU, where i
 import os
 import platform
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -64,8 +65,12 @@ def _mnist(n):
     return load_mnist(n_train=n, n_valid=1, n_test=1).x_train
 
 
-def _unknown(impl, name):
-    return ValueError(f"{name}: no implementation {impl!r}")
+def _peer(impl, name, **makers):
+    """The peer ``impl`` of workload ``name``: ``makers[impl]()`` (each a ``functools.partial`` of a ``peers``
+    builder), or a ValueError naming the implementations the workload has."""
+    if impl not in makers:
+        raise ValueError(f"{name}: no implementation {impl!r}; it has ours, ref and {', '.join(sorted(makers))}")
+    return makers[impl]()
 
 
 def build_cd1_b100(impl, quick):
@@ -98,13 +103,8 @@ def build_cd1_b100(impl, quick):
                 np.matmul(v.T, ph, out=gW)
                 np.matmul(pv.T, ph, out=gW)
         return ref, ref
-    if impl == "numpy":
-        return peers.numpy_cd1(x, batch, n_hidden, shuffle=True)
-    if impl == "torch":
-        return peers.torch_cd1(x, batch, n_hidden)
-    if impl == "sklearn":
-        return peers.sklearn_rbm(x, batch, n_hidden)
-    raise _unknown(impl, "cd1_b100_vs_gemm")
+    return _peer(impl, "cd1_b100_vs_gemm", numpy=partial(peers.numpy_cd1, x, batch, n_hidden, shuffle=True),
+                 torch=partial(peers.torch_cd1, x, batch, n_hidden), sklearn=partial(peers.sklearn_rbm, x, batch, n_hidden))
 
 
 def build_cd1_b10(impl, quick):
@@ -125,13 +125,8 @@ def build_cd1_b10(impl, quick):
                     _, grads = cd(xb)
                     opt.step(grads)
         return steps, steps
-    if impl == "numpy":
-        return peers.numpy_cd1(x, batch, 500, shuffle=False)
-    if impl == "torch":
-        return peers.torch_cd1(x, batch, 500)
-    if impl == "sklearn":
-        return peers.sklearn_rbm(x, batch, 500)
-    raise _unknown(impl, "cd1_b10_vs_numpy")
+    return _peer(impl, "cd1_b10_vs_numpy", numpy=partial(peers.numpy_cd1, x, batch, 500, shuffle=False),
+                 torch=partial(peers.torch_cd1, x, batch, 500), sklearn=partial(peers.sklearn_rbm, x, batch, 500))
 
 
 def build_backprop_b100(impl, quick):
@@ -169,11 +164,8 @@ def build_backprop_b100(impl, quick):
                     np.matmul(hs[l], Ws[l].T, out=dhs[l - 1])
                 np.matmul(xb.T, hs[0], out=gWs[0])
         return ref, ref
-    if impl == "numpy":
-        return peers.numpy_mlp(x, y, sizes, batch)
-    if impl == "torch":
-        return peers.torch_mlp(x, y, sizes, batch)
-    raise _unknown(impl, "backprop_b100_vs_gemm")
+    return _peer(impl, "backprop_b100_vs_gemm", numpy=partial(peers.numpy_mlp, x, y, sizes, batch),
+                 torch=partial(peers.torch_mlp, x, y, sizes, batch))
 
 
 def build_online_ae(impl, quick):
@@ -194,11 +186,8 @@ def build_online_ae(impl, quick):
             if not np.all(np.isfinite(losses)):
                 raise RuntimeError("online_ae_vs_numpy: the loss diverged; the timing would be meaningless")
         return run, run
-    if impl == "numpy":
-        return peers.numpy_online_ae(x, W0, lr)
-    if impl == "torch":
-        return peers.torch_online_ae(x, W0, lr)
-    raise _unknown(impl, "online_ae_vs_numpy")
+    return _peer(impl, "online_ae_vs_numpy", numpy=partial(peers.numpy_online_ae, x, W0, lr),
+                 torch=partial(peers.torch_online_ae, x, W0, lr))
 
 
 def build_ais(impl, quick):
@@ -221,9 +210,7 @@ def build_ais(impl, quick):
                 np.matmul(v, W, out=h)
                 np.matmul(h, W.T, out=pv)
         return ref, lambda: ref(10)
-    if impl == "numpy":
-        return peers.numpy_ais(rbm.W, rbm.b_vis, rbm.b_hid, x, n_runs, n_betas)
-    raise _unknown(impl, "ais_vs_gemm")
+    return _peer(impl, "ais_vs_gemm", numpy=partial(peers.numpy_ais, rbm.W, rbm.b_vis, rbm.b_hid, x, n_runs, n_betas))
 
 
 WORKLOADS = {w.name: w for w in [
