@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pretrainlab.experiments import EXPERIMENTS, get_experiment
-from pretrainlab.experiments.sparseness import ARMS, sparsity_extra
+from pretrainlab.experiments.sparseness import ARMS, MEASURES, markdown_table, sparsity_extra
 from pretrainlab.stats import bootstrap_spearman, epochs_to_reach, mean_std, rank, spearman
 
 
@@ -76,6 +76,10 @@ def test_quick_sparseness_experiment_runs_resumes_and_writes_its_table(tmp_path)
     stored = json.loads((tmp_path / "results.json").read_text())
     assert set(stored["summary"]["1500"]) == set(ARMS)
     assert "population_hoyer@start" in stored["summary"]["1500"]["sigmoid-dbn"]
+    table = markdown_table(stored["summary"], 1500).splitlines()
+    assert len(table) == 2 + len(MEASURES) * 2 + 1  # header, rule, a row per measure and layer, the test error
+    dbn_start = stored["summary"]["1500"]["sigmoid-dbn"]["lifetime_gini@start"]
+    assert f"{dbn_start['mean'][1]:.3f} ± {dbn_start['std'][1]:.3f}" in table[2 + MEASURES.index("lifetime_gini") * 2 + 1]
     assert stored["correlations"]["1500"]["end"]["population_hoyer"].keys() == {"test_error", "epochs_to_reach"}
     for name in ("sparseness_bars.png", "sparseness_vs_epoch.png", "error_vs_sparseness.png",
                  "activation_histograms.png", "speed_vs_sparseness.png"):

@@ -45,7 +45,8 @@ from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 from .sparseness_plots import plot_bars, plot_correlations, plot_histograms, plot_sweep, plot_vs_epoch
 
 ARMS = ("sigmoid-random", "sigmoid-dbn", "sigmoid-sda", "relu-random")
-MEASURES = ("population_hoyer", "lifetime_hoyer", "mean_activation", "fraction_below")
+MEASURES = ("population_hoyer", "lifetime_hoyer", "population_gini", "lifetime_gini", "mean_activation",
+            "fraction_below", "fraction_zero")
 SETTINGS = {
     "quick": dict(n_unlabelled=1500, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=4, patience=4,
                   labels=(200, 1500), reach={200: 0.6, 1500: 0.4}, seeds=(0, 1), n_valid=500, n_test=500,
@@ -198,6 +199,29 @@ def format_table(summary_):
                                                                 c["mean_activation@end"]["mean"]))
             lines.append(f"{n:>7} {arm:<15} {100 * te['mean']:>7.2f} ± {100 * te['std']:.2f} % "
                          f"{'—' if reach is None else f'{reach:.1f}':>9}   {hoyer:<30} {act}")
+    return "\n".join(lines)
+
+
+def markdown_table(summary_, n_labels, measures=MEASURES, digits=3):
+    """The README's table for one label count: a row per (measure, layer), a column per arm and stage
+    (start of fine-tuning = initialisation or right after pretraining, end = after fine-tuning), each cell
+    mean ± sample std over the seeds; the test error as the last row."""
+    by_arm = summary_[str(n_labels)]
+    arms = [a for a in ARMS if a in by_arm]
+    head = "| measure | layer | " + " | ".join(f"{a} {st}" for a in arms for st in ("start", "end")) + " |"
+    lines = [head, "|" + "---|" * (2 + 2 * len(arms))]
+    n_layers = len(by_arm[arms[0]][f"{measures[0]}@start"]["mean"])
+    for m in measures:
+        for l in range(n_layers):
+            cells = []
+            for a in arms:
+                for st in ("start", "end"):
+                    c = by_arm[a][f"{m}@{st}"]
+                    cells.append(f"{c['mean'][l]:.{digits}f} ± {c['std'][l]:.{digits}f}")
+            lines.append(f"| {m.replace('_', ' ')} | {l + 1} | " + " | ".join(cells) + " |")
+    errors = [f"{100 * by_arm[a]['test_error']['mean']:.2f} ± {100 * by_arm[a]['test_error']['std']:.2f} %"
+              for a in arms]
+    lines.append("| test error | — | " + " | ".join(f"— | {e}" for e in errors) + " |")
     return "\n".join(lines)
 
 
