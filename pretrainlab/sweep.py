@@ -30,14 +30,19 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     units : hashable descriptions of the work, e.g. ``("dbn", seed, 1000)``.
     jobs : processes on this machine (joblib ``loky``); 1 runs them one after another in this process.
     scheduler : address of a Dask scheduler (``tcp://host:8786``): the units run on its workers instead.
-    threads_per_job : BLAS threads per unit (default: cores // jobs, at least 1).
+    threads_per_job : BLAS threads per unit (default: cores // jobs, at least 1; serially, the threads this
+        process already has — what ``--threads`` set).
     on_result : ``(unit, result) → None``, called in this process as each unit finishes (to save progress).
     """
     units = list(units)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer ≥ 1, got {jobs!r}")
-    threads = threads_per_job or max(1, (os.cpu_count() or 1) // jobs)
+    serial = jobs == 1 and scheduler is None
+    # threadpool_limits(None) changes nothing: a serial run keeps the thread count the CLI chose
+    threads = threads_per_job or (None if serial else max(1, (os.cpu_count() or 1) // jobs))
     results = {}
+    if not units:  # a resumed run with nothing left: no process pool, no cluster client
+        return results
 
     def collect(item, done):
         unit, result, seconds = item
@@ -47,7 +52,7 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
         if verbose:
             print(f"[{done}/{len(units)}] {unit} done in {seconds:.0f} s", flush=True)
 
-    if jobs == 1 and scheduler is None:
+    if serial:
         for i, unit in enumerate(units, start=1):
             collect(_run_unit(fn, unit, threads), i)
         return results

@@ -1,12 +1,12 @@
-"""Sweeps: the same units give the same results serially, in two processes (joblib) and on a local Dask
-cluster of two workers; finished units are not rerun on resume."""
+"""Sweeps (studies 1, 2 and 3): the same units give the same results serially, in two processes (joblib) and on
+a local Dask cluster of two workers; finished units are not rerun on resume."""
 import json
 import time
 
 import numpy as np
 import pytest
 
-from pretrainlab.experiments import pretraining
+from pretrainlab.experiments import diversify, pretraining, sparseness
 from pretrainlab.sweep import run_units
 
 # a tiny version of study 2's quick mode: two label counts, one seed
@@ -49,3 +49,66 @@ def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_un
                                   threads_per_job=1)
     assert _table(on_dask) == _table(serial)
     assert json.loads((tmp_path / "dask" / "results.json").read_text())["runs"]
+
+
+def _records(results, key="runs"):
+    """The records without their wall times: what a serial and a parallel run must share."""
+    return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in results[key]]
+
+
+def _nothing_reruns(monkeypatch, module, *names):
+    """Make every training function of ``module`` fail: a resumed run that has nothing left must not call one."""
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished unit was run again")
+
+    for name in names:
+        monkeypatch.setattr(module, name, fail)
+
+
+# study 1 and 3's quick modes, smaller: 20-unit layers, 400 images, one epoch of pretraining, two of fine-tuning
+TINY_SPARSENESS = dict(sparseness.SETTINGS["quick"], n_unlabelled=400, hidden=(20, 20), pretrain_epochs=1,
+                       finetune_epochs=2, patience=2, labels=(50, 400), reach={50: 0.8, 400: 0.6}, n_valid=200,
+                       n_test=200, n_probe=100, probe_every=1, rhos=(None, 0.1), n_boot=20)
+TINY_DIVERSIFY = dict(diversify.SETTINGS["quick"], n_unlabelled=400, hidden=(20, 20), pretrain_epochs=1,
+                      finetune_epochs=2, patience=2, labels=(50, 400), reach={50: 0.8, 400: 0.6}, n_valid=200,
+                      n_test=200, grad_steps=6, grad_every=2)
+
+
+def test_sparseness_serial_and_parallel_agree_and_resume_skips_finished_units(tmp_path, monkeypatch):
+    monkeypatch.setitem(sparseness.SETTINGS, "quick", TINY_SPARSENESS)
+    serial = sparseness.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+    parallel = sparseness.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
+    assert _records(parallel) == _records(serial) and _records(parallel, "sweep") == _records(serial, "sweep")
+    assert [(r["seed"], r["n_labels"], r["arm"]) for r in serial["runs"]] == [
+        (s, n, arm) for s in (0, 1) for n in (50, 400) for arm in sparseness.ARMS]  # the serial loop's order
+    assert [(r["kind"], r["rho"]) for r in serial["sweep"]] == [("dbn", None), ("dbn", 0.1), ("sda", None),
+                                                               ("sda", 0.1)]
+    assert all("histograms" in r for r in serial["runs"] if r["seed"] == 0)
+    assert not any("histograms" in r for r in serial["runs"] if r["seed"] == 1)
+    _nothing_reruns(monkeypatch, sparseness, "fine_tune_one", "greedy_pretrain")
+    again = sparseness.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
+    assert again["runs"] == parallel["runs"] and again["sweep"] == parallel["sweep"]  # the same seconds too
+
+
+def test_diversify_serial_and_parallel_agree_and_resume_skips_finished_units(tmp_path, monkeypatch):
+    monkeypatch.setitem(diversify.SETTINGS, "quick", TINY_DIVERSIFY)
+    serial = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+    parallel = diversify.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
+    assert _records(parallel) == _records(serial)
+    assert [(r["n_labels"], r["arm"], r["alpha"]) for r in serial["runs"]] == [
+        (n, arm, a) for n in (50, 400) for arm, a in (("dbn", 0), ("dbn", 300), ("mlp", 0), ("mlp", 1.0))]
+    # one α = 0 stack per seed, one α > 0 stack per label count, each pretrained once
+    assert len(list((tmp_path / "parallel").glob("stack-dbn-*-layer1.npz"))) == 3
+    _nothing_reruns(monkeypatch, diversify, "fine_tune_one", "greedy_pretrain")
+    again = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+    assert again["runs"] == serial["runs"]
+
+
+def test_diversify_on_a_local_dask_cluster_agrees_with_the_serial_run(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
+    monkeypatch.setitem(diversify.SETTINGS, "quick", TINY_DIVERSIFY)
+    serial = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        on_dask = diversify.run("quick", tmp_path / "dask", verbose=False, scheduler=c.scheduler_address,
+                                threads_per_job=1)
+    assert _records(on_dask) == _records(serial)

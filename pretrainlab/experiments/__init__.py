@@ -7,7 +7,8 @@ file, never a name read from elsewhere).
 
 Experiments only orchestrate: they choose settings and call library functions. The scaffolding they share —
 settings per mode, the output folder, the record of the run's configuration, timing and ``results.json`` —
-is ``prepare`` and ``Run`` below.
+is ``prepare`` and ``Run`` below; experiments that sweep independent units (arm × seed × labels) hand them to
+``run_and_save``, which runs them through ``sweep.run_units`` and saves after each.
 """
 import importlib
 import json
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checkpoint import remove_stale_temporaries
+from ..sweep import run_units
 
 EXPERIMENTS = {
     "ae-dynamics": "pretrainlab.experiments.ae_dynamics:run",
@@ -128,3 +130,34 @@ def prepare(name, mode, settings, out=None, seed=0, options=None):
     remove_stale_temporaries(out)
     record.write_text(json.dumps(run.config(), indent=1))
     return run
+
+
+def run_and_save(fn, units, records, order, save, report=None, **sweep):
+    """Run the pending ``units`` through ``sweep.run_units``; as each finishes, add its record and save.
+
+    Parameters
+    ----------
+    fn : picklable ``unit → record`` (a module-level function or a ``functools.partial`` of one).
+    units : the units not done yet.
+    records : list of the records so far (those of a resumed run included); extended and sorted in place.
+    order : sort key of a record: its place in the serial loop, so the records (and results.json) are the same
+        whatever order the units finish in.
+    save : ``() → None``, writes results.json from ``records``; called after every unit, so a stopped run
+        loses at most the units in flight.
+    report : ``(unit, record) → None``, the experiment's one-line summary of a finished unit (when verbose).
+    **sweep : ``jobs``, ``scheduler``, ``threads_per_job``, ``verbose`` of ``sweep.run_units``.
+
+    Returns
+    -------
+    ``records``, sorted.
+    """
+    def collect(unit, record):  # in this process, as each unit finishes
+        records.append(record)
+        records.sort(key=order)
+        if report is not None and sweep.get("verbose", True):
+            report(unit, record)
+        save()
+
+    run_units(fn, units, on_result=collect, **sweep)
+    records.sort(key=order)
+    return records

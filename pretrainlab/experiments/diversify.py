@@ -29,8 +29,11 @@ Time of ``--full`` (estimated from a probe, 2 cores shared, 2026-11-30: one epoc
 784→500 with DR 0.58 s, 500→500 0.26 s, MLP 784-500-500-10 0.38 s (×1.35 with DR, measured on 784-500-500-2000)):
 21 stacks × 10 epochs × ≈ 8.4 s ≈ 30 min; 18 fine-tunings (3 seeds × 6 arms) on 50 000 labels × ≤ 30 epochs ×
 ≈ 4.3–5.8 s ≤ 45 min; 18 on 1 000 labels ≈ 6 min: **≈ 1.4 h** (not yet run). Resumable: stacks as .npz, results.json after each run.
+The stacks, then the fine-tunings (arm, α, seed, labels) are independent units: ``--jobs N`` runs them in N
+processes, ``--scheduler ADDRESS`` on a Dask cluster (``sweep.run_units``), with the same results as a serial run.
 """
 import time
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -42,7 +45,8 @@ from ..mlp import MLP
 from ..plotting import figure_grid, finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
 from ..stats import epochs_to_reach, mean_std
-from . import prepare
+from ..sweep import run_units
+from . import prepare, run_and_save
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 
 SETTINGS = {
@@ -67,11 +71,16 @@ def partial_labels(y, idx):
     return out
 
 
+def dr_stack_paths(alpha, n_labels, cfg, seed, out):
+    """Where ``dr_stack`` saves its layers: α = 0 has one stack per seed, every α > 0 one per label count."""
+    tag = "a0" if alpha == 0 else f"a{alpha:g}-l{n_labels}"
+    return [out / f"stack-dbn-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
+
+
 def dr_stack(alpha, n_labels, data, cfg, seed, out):
     """The DBN pretrained with ``BhattacharyyaDR(alpha)`` using the labels of ``n_labels`` rows (α = 0: no labels,
     the plain DBN), reloaded from ``out`` if saved before."""
-    tag = "a0" if alpha == 0 else f"a{alpha:g}-l{n_labels}"
-    paths = [out / f"stack-dbn-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
+    paths = dr_stack_paths(alpha, n_labels, cfg, seed, out)
     if all(p.is_file() for p in paths):
         return [load_model(p) for p in paths]
     extra = dict(penalties=[BhattacharyyaDR(alpha)]) if alpha else {}
@@ -229,33 +238,55 @@ def plot_grad_norms(runs, kind="ce"):
 
 
 # -------------------------------------------------------------------------------------------- the run
-def run(mode="default", out=None, seed=0, verbose=True):
+def _stack_unit(cfg, out, unit):
+    """A sweep unit ``(alpha, n_labels, seed)``: pretrain that ``dr_stack`` and save it in ``out``."""
+    alpha, n_labels, seed = unit
+    dr_stack(alpha, n_labels, load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1), cfg, seed, out)
+    return alpha
+
+
+def _finetune_unit(cfg, out, unit):
+    """A sweep unit ``(arm, alpha, seed, n_labels)`` (``n_labels`` as configured): fine-tune that arm; a DBN's
+    stack is read from ``out``."""
+    arm, alpha, seed, n_labels = unit
+    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    layers = dr_stack(alpha, n_labels, data, cfg, seed, out) if arm == "dbn" else None
+    return fine_tune_one(arm, alpha, layers, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed)
+
+
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+    """Pretrain every DR stack, then fine-tune every (arm, α, seed, labels) unit not done yet — serially, in
+    ``jobs`` processes or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each."""
     run_ = prepare("diversify", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     run_.say_quick("tiny nets, 2 epochs of pretraining and 5 of fine-tuning on 1 500 images", verbose)
-    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    n_train = cfg["n_unlabelled"]
     runs = run_.stored_results().get("runs", [])
     done = {(r["arm"], r["alpha"], r["seed"], r["n_labels"]) for r in runs}
+    seeds = [seed + k for k in cfg["seeds"]]
+    options = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
 
     def save():
         return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "summary": summarize(runs),
                                    "runs": runs})
 
-    for s in [seed + k for k in cfg["seeds"]]:
-        for n_labels in cfg["labels"]:
-            idx = labelled_subset(n_labels, len(data.x_train), s)
-            units = [("dbn", a) for a in cfg["alphas_rbm"]] + [("mlp", a) for a in cfg["alphas_mlp"]]
-            for arm, alpha in units:
-                if (arm, alpha, s, len(idx)) in done:
-                    continue
-                layers = dr_stack(alpha, n_labels, data, cfg, s, out) if arm == "dbn" else None
-                r = fine_tune_one(arm, alpha, layers, data, idx, cfg, s)
-                runs.append(r)
-                done.add((arm, alpha, s, len(idx)))
-                if verbose:
-                    print(f"seed {s} {n_labels:>6d} labels {arm} α={alpha:<6g} test error {100 * r['test_error']:.2f} %"
-                          f"  reached target at epoch {r['epochs_to_reach']}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
-                save()
+    # the units in the serial loop's order; the done key holds the labelled count (n_labels ≥ n_train: n_train)
+    arms = [("dbn", a) for a in cfg["alphas_rbm"]] + [("mlp", a) for a in cfg["alphas_mlp"]]
+    units = [(arm, a, s, n) for s in seeds for n in cfg["labels"] for arm, a in arms
+             if (arm, a, s, len(labelled_subset(n, n_train, s))) not in done]
+    # every stack the pending units need, each once (α = 0: one per seed), before any fine-tuning: no two
+    # processes ever pretrain the same stack
+    stacks = dict.fromkeys((a, n if a else None, s) for arm, a, s, n in units if arm == "dbn")
+    run_units(partial(_stack_unit, cfg, out),
+              [u for u in stacks if not all(p.is_file() for p in dr_stack_paths(*u[:2], cfg, u[2], out))], **options)
+
+    def report(unit, r):
+        arm, alpha, s, n_labels = unit
+        print(f"seed {s} {n_labels:>6d} labels {arm} α={alpha:<6g} test error {100 * r['test_error']:.2f} %"
+              f"  reached target at epoch {r['epochs_to_reach']}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
+
+    run_and_save(partial(_finetune_unit, cfg, out), units, runs, save=save, report=report,
+                 order=lambda r: (r["seed"], r["n_labels"], arms.index((r["arm"], r["alpha"]))), **options)
     results = save()
     figures = {"convergence.png": plot_convergence(runs), "error_vs_alpha.png": plot_error_vs_alpha(runs),
                "grad_norms.png": plot_grad_norms(runs, "ce"), "grad_norms_total.png": plot_grad_norms(runs, "total")}

@@ -31,7 +31,7 @@ from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, retrain_epochs, to_mlp
 from ..stats import mean_std
 from ..sweep import run_units
-from . import prepare
+from . import prepare, run_and_save
 
 ARMS = ("random", "dbn", "sda", "random+dropout", "dbn+dropout", "sda+dropout")
 COLORS = {"random": "tab:gray", "dbn": "tab:blue", "sda": "tab:orange"}  # a start's colour, in every figure
@@ -233,17 +233,15 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     run_units(partial(_stack_unit, cfg, out), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
     units = arm_units(cfg, n_train, seeds)
 
-    def save(unit, record):
-        runs.append(record)
-        if verbose:
-            retrain = (f", retrained on 60 000 for {record['retrain_epochs']} epochs: "
-                       f"{100 * record['test_error_retrain']:.2f} %" if "test_error_retrain" in record else "")
-            print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<14s}  test error "
-                  f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s){retrain}")
-        save_results(run_, sorted(runs, key=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"]))))
+    def report(unit, record):
+        retrain = (f", retrained on 60 000 for {record['retrain_epochs']} epochs: "
+                   f"{100 * record['test_error_retrain']:.2f} %" if "test_error_retrain" in record else "")
+        print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<14s}  test error "
+              f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s){retrain}")
 
-    run_units(partial(_finetune_unit, cfg, out), [u for u in units if u not in done], on_result=save, **sweep)
-    runs.sort(key=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])))
+    run_and_save(partial(_finetune_unit, cfg, out), [u for u in units if u not in done], runs,
+                 order=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])),
+                 save=lambda: save_results(run_, runs), report=report, **sweep)
     results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start)
     plot_curves(runs, max(r["n_labels"] for r in runs)).savefig(out / "learning_curves.png", dpi=120)
     plot_error_vs_labels(results["summary"]).savefig(out / "error_vs_labels.png", dpi=120)

@@ -28,9 +28,12 @@ validation): 10 main stacks × 15 epochs ≈ 18 min; 20 fine-tunings on 50 000 l
 1 000 labels ≈ 7 min; 20 sweep stacks ≈ 37 min and their 24 fine-tunings ≈ 8 min: **≈ 1.9 h** (not yet run).
 
 Everything is saved as it is computed (stacks as .npz, results.json after each fine-tuning); a rerun with the
-same ``--out`` skips what is done.
+same ``--out`` skips what is done. The stacks, then the fine-tunings (main, then the ρ sweep's) are independent
+units: ``--jobs N`` runs them in N processes, ``--scheduler ADDRESS`` on a Dask cluster (``sweep.run_units``),
+with the same results as a serial run.
 """
 import time
+from functools import partial
 
 import numpy as np
 
@@ -39,8 +42,9 @@ from ..data import load_mnist
 from ..mlp import MLP
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
 from ..sparseness import summary
+from ..sweep import run_units
 from ..stats import bootstrap_spearman, epochs_to_reach, mean_std
-from . import prepare
+from . import prepare, run_and_save
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 from .sparseness_plots import plot_bars, plot_correlations, plot_histograms, plot_sweep, plot_vs_epoch
 
@@ -82,10 +86,20 @@ def layer_histograms(mlp, x, bins=40):
     return out
 
 
+def stack_paths(tag, cfg, seed, out):
+    """Where the stack ``tag`` of ``seed`` is saved: ``out/stack-TAG-seedS-layerL.npz``, one file a layer."""
+    return [out / f"stack-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
+
+
+def stack_tag(kind, rho):
+    """The file tag of a ``kind`` stack pretrained with KL target ``rho`` (None: the plain stack, ``kind``)."""
+    return kind if rho is None else f"{kind}-rho{rho:g}"
+
+
 def stack(kind, extra, tag, x, cfg, seed, out):
     """The ``kind`` stack ("dbn"/"sda") with ``LayerSettings.extra`` = ``extra`` for ``seed``: reloaded from
     ``out/stack-TAG-seedS-layerL.npz`` if saved, else pretrained and saved."""
-    paths = [out / f"stack-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
+    paths = stack_paths(tag, cfg, seed, out)
     if all(p.is_file() for p in paths):
         return [load_model(p) for p in paths]
     settings = LayerSettings(epochs=cfg["pretrain_epochs"], extra=extra, **LAYERS[kind])
@@ -226,60 +240,114 @@ def markdown_table(summary_, n_labels, measures=MEASURES, digits=3):
 
 
 # -------------------------------------------------------------------------------------------- the run
-def run(mode="default", out=None, seed=0, verbose=True):
+def _load(cfg):
+    return load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+
+
+def _sweep_stack(kind, rho, data, cfg, seed, out):
+    """The ``kind`` stack of ``seed`` with KL target ``rho`` (None: the main arm's plain stack)."""
+    extra = sparsity_extra(kind, rho, cfg["sparsity_weight"][kind])
+    return stack(kind, extra, stack_tag(kind, rho), data.x_train, cfg, seed, out)
+
+
+def _stack_unit(cfg, out, unit):
+    """A sweep unit ``(kind, rho, seed)``: pretrain that stack and save it in ``out``."""
+    kind, rho, seed = unit
+    _sweep_stack(kind, rho, load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1), cfg, seed, out)
+    return stack_tag(kind, rho)
+
+
+def _finetune_unit(cfg, out, first_seed, unit):
+    """A sweep unit ``(arm, seed, n_labels)``: fine-tune ``arm`` (its stack is read from ``out``); activation
+    histograms for the first seed only, as the serial loop records them."""
+    arm, seed, n_labels = unit
+    data = _load(cfg)
+    kind = arm.split("-")[1]
+    layers = None if kind == "random" else _sweep_stack(kind, None, data, cfg, seed, out)
+    idx = labelled_subset(n_labels, len(data.x_train), seed)
+    return fine_tune_one(arm, layers, data, idx, cfg, seed, histograms=seed == first_seed)
+
+
+def _sweep_unit(cfg, out, unit):
+    """A sweep unit ``(kind, rho, seed)`` of the ρ sweep: fine-tune the stack with KL target ``rho`` on
+    ``cfg["sweep_labels"]`` labels; the record without its probes during fine-tuning."""
+    kind, rho, seed = unit
+    data = _load(cfg)
+    idx = labelled_subset(cfg["sweep_labels"], len(data.x_train), seed)
+    r = fine_tune_one(f"sigmoid-{kind}", _sweep_stack(kind, rho, data, cfg, seed, out), data, idx, cfg, seed)
+    r.pop("during")
+    r.update(kind=kind, rho=rho)
+    return r
+
+
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+    """Pretrain every stack, fine-tune every (arm, seed, labels) unit and every (kind, ρ, seed) unit of the ρ
+    sweep not done yet — serially, in ``jobs`` processes or on the Dask cluster at ``scheduler``
+    (``sweep.run_units``); results.json after each unit, the correlations and figures at the end."""
     run_ = prepare("sparseness", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     run_.say_quick("tiny nets, 2 epochs of pretraining and 4 of fine-tuning on 1 500 images", verbose)
-    data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    n_train = cfg["n_unlabelled"]
     stored = run_.stored_results()
     runs, sweep = stored.get("runs", []), stored.get("sweep", [])
     done = {(r["arm"], r["seed"], r["n_labels"]) for r in runs}
     done_sweep = {(r["kind"], r["rho"], r["seed"]) for r in sweep}
     seeds = [seed + s for s in cfg["seeds"]]
-    w = cfg["sparsity_weight"]
+    sweep_seeds = [seed + s for s in cfg["sweep_seeds"]]
+    options = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
 
     def save(**extra):  # after every unit; the (bootstrapped) correlations only at the end
         return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "summary": summarize(runs),
                                    **extra, "runs": runs, "sweep": sweep})
 
-    for s in seeds:
-        stacks = {"sigmoid-dbn": stack("dbn", {}, "dbn", data.x_train, cfg, s, out),
-                  "sigmoid-sda": stack("sda", {}, "sda", data.x_train, cfg, s, out)}
-        for n_labels in cfg["labels"]:
-            idx = labelled_subset(n_labels, len(data.x_train), s)
-            for arm in ARMS:
-                if (arm, s, len(idx)) in done:
-                    continue
-                r = fine_tune_one(arm, stacks.get(arm), data, idx, cfg, s, histograms=s == seeds[0])
-                runs.append(r)
-                done.add((arm, s, len(idx)))
-                if verbose:
-                    print(f"seed {s} {n_labels:>6d} labels {arm:<15} test error {100 * r['test_error']:.2f} %  "
-                          f"population Hoyer {layer_mean(r['start'], 'population_hoyer'):.3f} → "
-                          f"{layer_mean(r['end'], 'population_hoyer'):.3f}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
-                save()
-    for s in [seed + k for k in cfg["sweep_seeds"]]:
-        idx = labelled_subset(cfg["sweep_labels"], len(data.x_train), s)
+    # every stack first, each once (a sweep seed's plain stack is its main stack), so that no two processes
+    # ever pretrain the same one; the saved ones are not even reloaded
+    stacks = [(kind, None, s) for s in seeds for kind in ("dbn", "sda")]
+    stacks += [(kind, rho, s) for s in sweep_seeds for kind in ("dbn", "sda") for rho in cfg["rhos"]]
+    stacks = [u for u in dict.fromkeys(stacks)
+              if not all(p.is_file() for p in stack_paths(stack_tag(u[0], u[1]), cfg, u[2], out))]
+    run_units(partial(_stack_unit, cfg, out), stacks, **options)
+
+    # labelled counts as the records hold them (n_labels ≥ n_train: all n_train rows)
+    units = [(arm, s, len(labelled_subset(n, n_train, s))) for s in seeds for n in cfg["labels"] for arm in ARMS]
+
+    def report(unit, r):
+        print(f"seed {unit[1]} {unit[2]:>6d} labels {unit[0]:<15} test error {100 * r['test_error']:.2f} %  "
+              f"population Hoyer {layer_mean(r['start'], 'population_hoyer'):.3f} → "
+              f"{layer_mean(r['end'], 'population_hoyer'):.3f}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
+
+    run_and_save(partial(_finetune_unit, cfg, out, seeds[0]), [u for u in units if u not in done], runs,
+                 order=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])), save=save, report=report,
+                 **options)
+
+    def report_sweep(unit, r):
+        print(f"sweep seed {r['seed']} {r['kind']} ρ={r['rho']} test error {100 * r['test_error']:.2f} %  population "
+              f"Hoyer after pretraining {layer_mean(r['start'], 'population_hoyer'):.3f}, mean activation "
+              f"{layer_mean(r['start'], 'mean_activation'):.3f}")
+
+    def sweep_order(r):
+        return r["seed"], ("dbn", "sda").index(r["kind"]), cfg["rhos"].index(r["rho"])
+
+    pending = []
+    for s in sweep_seeds:
+        n_used = len(labelled_subset(cfg["sweep_labels"], n_train, s))
         for kind in ("dbn", "sda"):
             for rho in cfg["rhos"]:
                 if (kind, rho, s) in done_sweep:
                     continue
-                tag = kind if rho is None else f"{kind}-rho{rho:g}"
-                layers = stack(kind, sparsity_extra(kind, rho, w[kind]), tag, data.x_train, cfg, s, out)
-                same = [m for m in runs if (m["arm"], m["seed"], m["n_labels"]) == (f"sigmoid-{kind}", s, len(idx))]
+                same = [m for m in runs if (m["arm"], m["seed"], m["n_labels"]) == (f"sigmoid-{kind}", s, n_used)]
                 if rho is None and same:  # the unpenalised stack is the main arm's: reuse its fine-tuning
                     r = {k: v for k, v in same[0].items() if k not in ("during", "histograms")}
+                    r.update(kind=kind, rho=rho)
+                    sweep.append(r)
+                    sweep.sort(key=sweep_order)
+                    if verbose:
+                        report_sweep((kind, rho, s), r)
+                    save()
                 else:
-                    r = fine_tune_one(f"sigmoid-{kind}", layers, data, idx, cfg, s)
-                    r.pop("during")
-                r.update(kind=kind, rho=rho)
-                sweep.append(r)
-                done_sweep.add((kind, rho, s))
-                if verbose:
-                    print(f"sweep seed {s} {kind} ρ={rho} test error {100 * r['test_error']:.2f} %  population Hoyer "
-                          f"after pretraining {layer_mean(r['start'], 'population_hoyer'):.3f}, mean activation "
-                          f"{layer_mean(r['start'], 'mean_activation'):.3f}")
-                save()
+                    pending.append((kind, rho, s))
+    run_and_save(partial(_sweep_unit, cfg, out), pending, sweep, order=sweep_order, save=save,
+                 report=report_sweep, **options)
     results = save(correlations=correlations(runs, seed, cfg["n_boot"]))
     figures = {"sparseness_bars.png": plot_bars(runs, "population_hoyer"),
                "mean_activation_bars.png": plot_bars(runs, "mean_activation"),
