@@ -202,21 +202,22 @@ def save_results(run_, runs, **extra):
                                "summary_retrain": summarize(runs, "test_error_retrain"), **extra})
 
 
-def _stack_unit(cfg, out, unit):
-    """A sweep unit: pretrain (or reload) the ``kind`` stack of ``seed``; it is saved in ``out``."""
+def _stack_unit(cfg, out, verbose, unit):
+    """A sweep unit: pretrain (or reload) the ``kind`` stack of ``seed``; it is saved in ``out``. ``verbose``:
+    per-epoch progress bars (a serial run's; parallel units report only when they finish)."""
     kind, seed = unit
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1)
-    pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
+    pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=verbose)
     return kind
 
 
-def _finetune_unit(cfg, out, unit):
+def _finetune_unit(cfg, out, verbose, unit):
     """A sweep unit: fine-tune ``arm`` for ``seed`` on ``n_labels`` labels (the stack is read from ``out``)."""
     arm, seed, n_labels = unit
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     kind = arm_start(arm)
     stack = None if kind == "random" else pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
-    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=False)
+    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=verbose)
 
 
 def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
@@ -230,7 +231,8 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     seeds = [seed + s for s in cfg["seeds"]]
     start = time.perf_counter()
     sweep = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
-    run_units(partial(_stack_unit, cfg, out), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
+    bars = verbose and jobs == 1 and scheduler is None  # progress bars from one process only
+    run_units(partial(_stack_unit, cfg, out, bars), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
     units = arm_units(cfg, n_train, seeds)
 
     def report(unit, record):
@@ -239,7 +241,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
         print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<14s}  test error "
               f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['seconds']:.0f} s){retrain}")
 
-    run_and_save(partial(_finetune_unit, cfg, out), [u for u in units if u not in done], runs,
+    run_and_save(partial(_finetune_unit, cfg, out, bars), [u for u in units if u not in done], runs,
                  order=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])),
                  save=lambda: save_results(run_, runs), report=report, **sweep)
     results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start)
