@@ -191,8 +191,8 @@ def part_ode_vs_sgd(cfg, rng, save):
         out[activation] = entry
         panels[f"{activation} units, K = {cfg['K']}, η = {cfg['eta']}"] = panel
     save("ode_vs_sgd", plot_ode_vs_sgd(panels, "ODE (lines) vs online SGD (dots), same initial weights"))
-    save("ode_deviation", plot_deviation_vs_dimension(cfg["ode_dims"], devs, "Largest ODE–SGD gap in ε over the "
-                                                      f"run against D (mean ± std of {cfg['ode_seeds']} seeds)"))
+    save("ode_deviation", plot_deviation_vs_dimension(cfg["ode_dims"], devs, "Largest ODE–SGD gap in ε over the run "
+                                                      f"against D\n(mean ± sample std of {cfg['ode_seeds']} seeds)"))
     return out
 
 
