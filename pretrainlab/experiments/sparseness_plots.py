@@ -47,10 +47,11 @@ def plot_bars(runs, measure):
         ax.set(title=title, xticks=range(n_layers), xticklabels=[f"layer {l + 1}" for l in range(n_layers)])
         ax.grid(alpha=0.3, axis="y")
         if stage == "start" or n == labels[0]:  # the last panels repeat the third's legend
-            ax.legend(fontsize=7, loc="upper left")
+            ax.legend(fontsize=7, loc="upper left", ncols=2)
+    axes[0].set_ylim(0, 1.3 * axes[0].get_ylim()[1])  # shared y: headroom for the legends above the bars
     axes[0].set_ylabel(LABELS.get(measure, measure))
     fig.suptitle(f"{LABELS.get(measure, measure)} of each hidden layer on held-out images (bars: mean over seeds, "
-                 "lines: std)", fontsize=9)
+                 "lines: sample std)", fontsize=9)
     return fig
 
 
