@@ -9,6 +9,7 @@ unit's result does not depend on where it ran, so a parallel sweep equals the se
 """
 import os
 import time
+from contextlib import ExitStack
 
 
 def _run_unit(fn, unit, threads):
@@ -59,14 +60,14 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     from joblib import Parallel, delayed, parallel_config
 
     calls = (delayed(_run_unit)(fn, unit, threads) for unit in units)
-    if scheduler is not None:
-        from distributed import Client  # the optional [cluster] extra
+    with ExitStack() as context:
+        if scheduler is not None:
+            from distributed import Client  # the optional [cluster] extra
 
-        with Client(scheduler), parallel_config(backend="dask"):
-            for i, item in enumerate(Parallel(return_as="generator_unordered")(calls), start=1):
-                collect(item, i)
-    else:
-        with parallel_config(backend="loky", n_jobs=jobs):
-            for i, item in enumerate(Parallel(return_as="generator_unordered")(calls), start=1):
-                collect(item, i)
+            context.enter_context(Client(scheduler))
+            context.enter_context(parallel_config(backend="dask"))
+        else:
+            context.enter_context(parallel_config(backend="loky", n_jobs=jobs))
+        for i, item in enumerate(Parallel(return_as="generator_unordered")(calls), start=1):
+            collect(item, i)
     return results

@@ -129,14 +129,12 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose):
               "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_error": float(min(history["valid_error"])),
               "epochs": len(history), "seconds": time.perf_counter() - start, "valid_curve": history["valid_error"]}
     if cfg.get("retrain") and len(idx) == len(data.x_train):
-        start = time.perf_counter()
+        start, epochs = time.perf_counter(), retrain_epochs(history["valid_error"])
         mlp, rng = start_mlp(arm, stack, sizes, seed)
         x_all = np.concatenate([data.x_train[idx], data.x_valid])
         y_all = np.concatenate([data.y_train[idx], data.y_valid])
-        fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng,
-                         **dict(protocol, epochs=retrain_epochs(history["valid_error"])))
-        record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test),
-                      retrain_epochs=retrain_epochs(history["valid_error"]),
+        fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng, **dict(protocol, epochs=epochs))
+        record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test), retrain_epochs=epochs,
                       seconds_retrain=time.perf_counter() - start)
     return record
 

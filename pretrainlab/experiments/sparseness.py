@@ -328,7 +328,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     def sweep_order(r):
         return r["seed"], ("dbn", "sda").index(r["kind"]), cfg["rhos"].index(r["rho"])
 
-    pending = []
+    pending, reused = [], []
     for s in sweep_seeds:
         n_used = len(labelled_subset(cfg["sweep_labels"], n_train, s))
         for kind in ("dbn", "sda"):
@@ -338,14 +338,16 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
                 same = [m for m in runs if (m["arm"], m["seed"], m["n_labels"]) == (f"sigmoid-{kind}", s, n_used)]
                 if rho is None and same:  # the unpenalised stack is the main arm's: reuse its fine-tuning
                     r = {k: v for k, v in same[0].items() if k not in ("during", "histograms")}
-                    r.update(kind=kind, rho=rho)
-                    sweep.append(r)
-                    sweep.sort(key=sweep_order)
-                    if verbose:
-                        report_sweep((kind, rho, s), r)
-                    save()
+                    reused.append(dict(r, kind=kind, rho=rho))
                 else:
                     pending.append((kind, rho, s))
+    for r in reused:
+        if verbose:
+            report_sweep((r["kind"], r["rho"], r["seed"]), r)
+    if reused:  # saved with the sweep's records in order, as a finished unit would be
+        sweep.extend(reused)
+        sweep.sort(key=sweep_order)
+        save()
     run_and_save(partial(_sweep_unit, cfg, out), pending, sweep, order=sweep_order, save=save,
                  report=report_sweep, **options)
     results = save(correlations=correlations(runs, seed, cfg["n_boot"]))
