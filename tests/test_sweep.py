@@ -1,4 +1,4 @@
-"""Sweeps (studies 1, 2 and 3): the same units give the same results serially, in two processes (joblib) and on
+"""Sweeps (studies 1, 2, 3 and 5): the same units give the same results serially, in two processes (joblib) and on
 a local Dask cluster of two workers; finished units are not rerun on resume."""
 import json
 import time
@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from pretrainlab.experiments import diversify, pretraining, sparseness
+from pretrainlab.experiments import diversify, drsae, pretraining, sparseness
 from pretrainlab.sweep import run_units
 
 # a tiny version of study 2's quick mode: two label counts, one seed
@@ -112,3 +112,26 @@ def test_diversify_on_a_local_dask_cluster_agrees_with_the_serial_run(tmp_path, 
         on_dask = diversify.run("quick", tmp_path / "dask", verbose=False, scheduler=c.scheduler_address,
                                 threads_per_job=1)
     assert _records(on_dask) == _records(serial)
+
+
+# study 5's quick mode, smaller: two tiny models on 300 images
+TINY_DRSAE = dict(drsae.SETTINGS["quick"], n_train=300, n_valid=100, n_test=100, models=((12, 3), (8, 2)),
+                  protocol=dict(drsae.SETTINGS["quick"]["protocol"], unsupervised_epochs=1, discriminative_epochs=2))
+
+
+def test_drsae_models_run_as_units_serial_equals_parallel_and_a_spent_budget_leaves_them_to_resume(tmp_path,
+                                                                                                   monkeypatch):
+    monkeypatch.setitem(drsae.SETTINGS, "quick", TINY_DRSAE)
+    serial = drsae.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+    parallel = drsae.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
+    assert serial["status"] == parallel["status"] == "finished"
+    assert [m["model"] for m in serial["models"]] == ["h12-T3", "h8-T2"]  # the settings' order, however they finish
+    for a, b in zip(_records(serial, "models"), _records(parallel, "models")):
+        assert {k: v for k, v in a.items() if k != "train_seconds"} == {k: v for k, v in b.items() if k != "train_seconds"}
+    _nothing_reruns(monkeypatch, drsae, "train_drsae")
+    again = drsae.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
+    assert again["models"] == parallel["models"]
+    # no time left: nothing is trained, nothing recorded, and the status says what is left to resume
+    monkeypatch.setitem(drsae.SETTINGS, "quick", dict(TINY_DRSAE, budget_hours=-1.0))
+    spent = drsae.run("quick", tmp_path / "spent", verbose=False)
+    assert spent["models"] == [] and "h12-T3" in spent["status"] and "h8-T2" in spent["status"]

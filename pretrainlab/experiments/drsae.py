@@ -13,21 +13,24 @@ The protocol of ``--full`` is shorter than the paper's
 The author's code trains 100 unsupervised epochs and up to 1000 discriminative ones with plain SGD at batch 10
 (lr 5e-3). Measured here (one BLAS thread, ``OPENBLAS_NUM_THREADS=1``), a batch-10 gradient of the 400-unit
 T = 11 model costs ~0.5 ms per example, ~25 s per 50k epoch before the update and projection: the paper's
-1100 epochs would take ~10 h for that model alone. An invocation must fit in 2.5 h on a shared 2-core machine,
-so ``--full`` uses batches of 50 (~2.1× cheaper per example than batch 10, measured) with momentum 0.9 and
-lr 2.5e-3: per example the weights then move as far as in the paper's plain SGD (lr/(1 − μ)/batch =
-2.5e-3/0.1/50 = 5e-4 = 5e-3/10), a 2 % decay per epoch, 30 unsupervised epochs and up to 150 discriminative
-ones with patience 15. Measured per 50k epoch at batch 50 (one BLAS thread, 2026-12-01): gradients alone 11.7 s
-(400¹¹), 4.0 s (200¹¹), 2.0 s (200²) on a quiet machine; a probe of whole epochs (update, projection and the
-10k-image monitor included) on 5k images with load average 4 gave 3.0–5.7 s, 1.2–1.3 s and 0.6 s per 5k, i.e.
-~30–60 s, ~13 s and ~6 s per 50k epoch. At most 180 epochs per model: ~1.5 h for all three quiet, ~3–4 h loaded
-— so the budget may end an invocation inside the first model; rerun to continue. Expect a higher error than
-the paper's: fewer updates, and the early-stopped phase 2 is where the paper's categorical-units form.
-The run is resumable per model and per epoch: each invocation stops between epochs after ``budget_hours``
-(checkpoint on disk), and a rerun with the same ``--out`` skips finished models and continues the unfinished one.
+1100 epochs would take ~10 h for that model alone. So ``--full`` uses batches of 50 (~2.1× cheaper per example
+than batch 10, measured) with momentum 0.9 and lr 2.5e-3: per example the weights then move as far as in the
+paper's plain SGD (lr/(1 − μ)/batch = 2.5e-3/0.1/50 = 5e-4 = 5e-3/10), and 30 unsupervised epochs instead of
+100. The discriminative phase keeps the paper's length: up to 1000 epochs, early stopping with patience 50, the
+rate decayed by 0.2 % per epoch (``lr_decay`` 0.998; after 1000 epochs 0.14 × lr).
+Why that schedule: a first ``--full`` protocol (2 % decay, ≤ 150 epochs, patience 15) ended every model with its
+validation curve still falling while the rate had fallen 20-fold (3.10 / 3.00 / 5.94 %); on 200¹¹ the slow decay
+alone took the error to 2.64 % (patience 15) and 1.85 % (patience 50, capped at 250 epochs;
+``docs/probes/drsae_slow_decay.py``, README study 5).
+Measured per 50k epoch at batch 50 (one BLAS thread, 2026-12-01, the update, projection and the 10k-image
+monitor included, beside one other job): ~6–9 s (200¹¹), ~3 s (200²); the 400¹¹ model ~15–30 s. So the
+discriminative phase can take ~1.5 h (200¹¹), ~1 h (200²) and several hours (400¹¹): the run needs several
+invocations. Each stops between epochs after ``budget_hours`` (checkpoint on disk), and a rerun with the same
+``--out`` skips finished models and continues the unfinished ones. The models are independent sweep units:
+``--jobs 2`` trains two at once (400¹¹ on one core, the two 200-unit models after each other on the other).
 """
-import json
 import time
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -37,6 +40,7 @@ from ..drsae import DrSAE, normalize_rows
 from ..drsae_analysis import plot_decoders, plot_iterations, plot_unit_scatter, unit_summary
 from ..drsae_train import BudgetExhausted, DrSAEProtocol, TimeBudget, error_rate, train_drsae
 from ..plotting import finish_log_axes
+from ..sweep import run_units
 from . import prepare
 
 #: published test errors (paper, Table 1), by model key
@@ -50,8 +54,8 @@ SETTINGS = {
                     protocol=dict(unsupervised_epochs=5, discriminative_epochs=20, batch_size=50, lr=2.5e-3,
                                   momentum=0.9, lr_decay=0.98, patience=5), budget_hours=2.5),
     "full": dict(n_train=50000, n_valid=10000, n_test=10000, models=((400, 11), (200, 11), (200, 2)),
-                 protocol=dict(unsupervised_epochs=30, discriminative_epochs=150, batch_size=50, lr=2.5e-3,
-                               momentum=0.9, lr_decay=0.98, patience=15), budget_hours=2.4),
+                 protocol=dict(unsupervised_epochs=30, discriminative_epochs=1000, batch_size=50, lr=2.5e-3,
+                               momentum=0.9, lr_decay=0.998, patience=50), budget_hours=2.4),
 }
 
 
@@ -111,39 +115,68 @@ def plot_valid_curves(models, lr, lr_decay):
     return fig
 
 
-def run(mode="default", out=None, seed=0, verbose=True):
+def _data(cfg):
+    """MNIST as the DrSAE sees it: every image scaled to unit L2 norm."""
+    mnist = load_mnist(n_train=cfg["n_train"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
+    return {k: (normalize_rows(v) if k.startswith("x_") else v) for k, v in vars(mnist).items()}
+
+
+def _model_unit(cfg, out, seed, deadline, verbose, unit):
+    """A sweep unit: train (or resume, or reload) the model ``unit = (n_hidden, n_steps)`` until it finishes or the
+    invocation's ``deadline`` (``time.time()``) passes. Returns its record, with the figures written — or, when the
+    time ran out, ``{"model": key, "unfinished": why}`` (its checkpoint is on disk: a rerun continues it)."""
+    n_hidden, n_steps = unit
+    key = model_key(n_hidden, n_steps)
+    left = deadline - time.time()
+    if left <= 0:  # the invocation's time is spent before this unit started
+        return {"model": key, "unfinished": "time budget spent before it started; rerun to resume"}
+    data = _data(cfg)
+    try:
+        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, TimeBudget(left), verbose)
+    except BudgetExhausted as err:
+        return {"model": key, "unfinished": str(err)}
+    save_figures(model, data, key, out)
+    return record(model, result, data, key)
+
+
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+    """Train every model of ``cfg["models"]`` not finished yet — one after another, in ``jobs`` processes or on
+    the Dask cluster at ``scheduler`` (``sweep.run_units``; each model is one unit) — for at most
+    ``cfg["budget_hours"]`` of wall time in this invocation; results.json after each model."""
     run_ = prepare("drsae", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     if mode == "quick":
         print("quick mode: tiny models on 1 000 images for a few epochs — it checks the code path; its numbers "
               "mean nothing about DrSAE")
-    mnist = load_mnist(n_train=cfg["n_train"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    data = {k: (normalize_rows(v) if k.startswith("x_") else v) for k, v in vars(mnist).items()}
-    results_path = out / "results.json"
-    models = json.loads(results_path.read_text())["models"] if results_path.is_file() else []
+    models = run_.stored_results().get("models", [])
     done = {m["model"] for m in models}
-    budget, start, status = TimeBudget(cfg["budget_hours"] * 3600), time.perf_counter(), "finished"
-    for n_hidden, n_steps in cfg["models"]:
-        key = model_key(n_hidden, n_steps)
-        if key in done:
-            continue
-        try:
-            model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, budget, verbose)
-        except BudgetExhausted as err:
-            status = f"unfinished ({key}): {err}"
-            print(status)
-            break
-        models.append(record(model, result, data, key))
-        save_figures(model, data, key, out)
-        run_.write_results({"models": models, "status": "running"})
+    keys = [model_key(*m) for m in cfg["models"]]
+    start, unfinished = time.perf_counter(), []
+    bars = verbose and jobs == 1 and scheduler is None  # per-epoch progress from one process only
+
+    def report(unit, m):
+        paper = f" (paper {100 * PAPER_ERRORS[m['model']]:.2f} %)" if m["model"] in PAPER_ERRORS else ""
+        print(f"{m['model']}: test error {100 * m['test_error']:.2f} %{paper}, units {m['units']['counts']}, "
+              f"categorical per class {m['units']['categorical_per_class']}, {m['train_seconds']:.0f} s")
+
+    def collect(unit, m):  # in this process, as each model finishes or runs out of time
+        if "unfinished" in m:
+            unfinished.append(f"{m['model']}: {m['unfinished']}")
+            if verbose:
+                print(f"unfinished {unfinished[-1]}")
+            return
+        models.append(m)
+        models.sort(key=lambda r: keys.index(r["model"]))
         if verbose:
-            m = models[-1]
-            paper = f" (paper {100 * PAPER_ERRORS[key]:.2f} %)" if key in PAPER_ERRORS else ""
-            print(f"{key}: test error {100 * m['test_error']:.2f} %{paper}, "
-                  f"units {m['units']['counts']}, categorical per class {m['units']['categorical_per_class']}, "
-                  f"{m['train_seconds']:.0f} s")
+            report(unit, m)
+        run_.write_results({"models": models, "status": "running"})
+
+    pending = [m for m in cfg["models"] if model_key(*m) not in done]
+    run_units(partial(_model_unit, cfg, out, seed, time.time() + cfg["budget_hours"] * 3600, bars), pending,
+              jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, on_result=collect, verbose=verbose)
     if models:
         plot_valid_curves(models, cfg["protocol"]["lr"], cfg["protocol"]["lr_decay"]).savefig(
             out / "drsae_valid_curves.png", dpi=110)
+    status = "unfinished (" + "; ".join(unfinished) + ")" if unfinished else "finished"
     return run_.write_results({"models": models, "status": status,
                                "seconds_this_session": time.perf_counter() - start})
