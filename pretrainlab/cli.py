@@ -8,6 +8,7 @@ import argparse
 import inspect
 import os
 import sys
+import time
 
 
 def _int_at_least(low, name):
@@ -24,6 +25,17 @@ def _int_at_least(low, name):
 
 
 _seed, _threads = _int_at_least(0, "seed"), _int_at_least(1, "threads")
+
+
+def _hours(text):
+    """An argparse type: a finite number of hours > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"hours must be a number > 0, got {text!r}")
+    return value
 
 
 def default_threads():
@@ -67,6 +79,9 @@ def _add_run_flags(parser):
                              "that sweep (default 1)")
     parser.add_argument("--scheduler", default=None,
                         help="run the units on the Dask cluster at this address (the [cluster] extra)")
+    parser.add_argument("--hours", type=_hours, default=None,
+                        help="for experiments that sweep: start no unit after this many hours (units running "
+                             "then finish); rerun the same command to continue")
 
 
 def _run_experiment(name, args):
@@ -84,10 +99,15 @@ def _run_experiment(name, args):
     out = None if args.out is None else Path(args.out)
     run = get_experiment(name)
     sweep = {}
-    if args.jobs > 1 or args.scheduler:
+    if args.jobs > 1 or args.scheduler or args.hours:
         if "jobs" not in inspect.signature(run).parameters:
-            raise ValueError(f"--jobs/--scheduler: experiment {name} runs as one unit; drop those options")
+            raise ValueError(f"--jobs/--scheduler/--hours: experiment {name} runs as one unit; drop those options")
         sweep = dict(jobs=args.jobs, scheduler=args.scheduler, threads_per_job=args.threads)
+    if args.hours:
+        if "deadline" not in inspect.signature(run).parameters:
+            raise ValueError(f"--hours: experiment {name} has no time budget (its --full run fits in one "
+                             "invocation); drop --hours")
+        sweep["deadline"] = time.time() + 3600 * args.hours
     try:
         results = run(mode=args.mode, out=out, seed=args.seed, verbose=True, **sweep)
     except TrainingDiverged as err:

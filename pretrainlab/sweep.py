@@ -12,18 +12,25 @@ import time
 from contextlib import ExitStack
 
 
-def _run_unit(fn, unit, threads):
-    """Run ``fn(unit)`` with ``threads`` BLAS threads; return ``(unit, result, seconds)``."""
+class NotStarted:
+    """The result of a unit whose turn came after the sweep's deadline: not run, left for the next invocation."""
+
+
+def _run_unit(fn, unit, threads, deadline=None):
+    """Run ``fn(unit)`` with ``threads`` BLAS threads; return ``(unit, result, seconds)``. Past ``deadline``
+    (a ``time.time()`` value) the unit is not started: its result is a ``NotStarted``."""
     from threadpoolctl import threadpool_limits
 
+    if deadline is not None and time.time() >= deadline:
+        return unit, NotStarted(), 0.0
     start = time.perf_counter()
     with threadpool_limits(threads):
         result = fn(unit)
     return unit, result, time.perf_counter() - start
 
 
-def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result=None, verbose=True):
-    """Call ``fn(unit)`` for every unit; return ``{unit: result}``.
+def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result=None, verbose=True, deadline=None):
+    """Call ``fn(unit)`` for every unit; return ``{unit: result}`` of the units that ran.
 
     Parameters
     ----------
@@ -34,6 +41,9 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     threads_per_job : BLAS threads per unit (default: cores // jobs, at least 1; serially, the threads this
         process already has — what ``--threads`` set).
     on_result : ``(unit, result) → None``, called in this process as each unit finishes (to save progress).
+    deadline : ``time.time()`` after which no further unit starts (one already running finishes): a long sweep is
+        split into invocations of bounded length — the units left out are missing from the returned dict, and a
+        resumed run does them. None: no limit.
     """
     units = list(units)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -47,6 +57,10 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
 
     def collect(item, done):
         unit, result, seconds = item
+        if isinstance(result, NotStarted):
+            if verbose:
+                print(f"[{done}/{len(units)}] {unit} not started: the time budget is spent; rerun to do it", flush=True)
+            return
         results[unit] = result
         if on_result is not None:
             on_result(unit, result)
@@ -55,11 +69,11 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
 
     if serial:
         for i, unit in enumerate(units, start=1):
-            collect(_run_unit(fn, unit, threads), i)
+            collect(_run_unit(fn, unit, threads, deadline), i)
         return results
     from joblib import Parallel, delayed, parallel_config
 
-    calls = (delayed(_run_unit)(fn, unit, threads) for unit in units)
+    calls = (delayed(_run_unit)(fn, unit, threads, deadline) for unit in units)
     with ExitStack() as context:
         if scheduler is not None:
             from distributed import Client  # the optional [cluster] extra

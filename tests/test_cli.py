@@ -37,13 +37,16 @@ def test_version_and_help_list_the_experiments():
 
 
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
-    """A negative seed, an --out that is a file, a bad backend, a missing data folder: one line, status 2."""
+    """A negative seed, an --out that is a file, a bad backend, a missing data folder, a time budget of 0 hours or
+    one for an experiment that runs as one unit: one line, status 2."""
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     cases = [(["demo", "--quick", "--seed", "-1"], {}),
              (["demo", "--quick", "--out", str(a_file)], {}),
              (["demo", "--quick", "--out", str(tmp_path / "a")], {"PRETRAINLAB_BACKEND": "cuda"}),
-             (["demo", "--quick", "--out", str(tmp_path / "b")], {"PRETRAINLAB_DATA": str(tmp_path / "none")})]
+             (["demo", "--quick", "--out", str(tmp_path / "b")], {"PRETRAINLAB_DATA": str(tmp_path / "none")}),
+             (["experiment", "pretraining", "--quick", "--hours", "0"], {}),
+             (["experiment", "ae-dynamics", "--quick", "--hours", "1", "--out", str(tmp_path / "c")], {})]
     for args, env in cases:
         proc = subprocess.run([sys.executable, "-m", "pretrainlab", *args], capture_output=True, text=True,
                               timeout=120, env={**os.environ, **env})

@@ -28,6 +28,11 @@ def test_run_units_gives_the_serial_results_in_two_processes():
     assert parallel == serial and sorted(seen) == units
     with pytest.raises(ValueError, match="jobs"):
         run_units(_square_with_blas, units, jobs=0)
+    # past the deadline no unit starts, serially or in processes; on_result never hears of them
+    for jobs in (1, 2):
+        assert run_units(_square_with_blas, units, jobs=jobs, threads_per_job=1, verbose=False,
+                         deadline=time.time() - 1, on_result=lambda unit, result: seen.append(unit)) == {}
+    assert sorted(seen) == units
 
 
 def _table(results):
@@ -49,6 +54,10 @@ def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_un
                                   threads_per_job=1)
     assert _table(on_dask) == _table(serial)
     assert json.loads((tmp_path / "dask" / "results.json").read_text())["runs"]
+    # an invocation whose time is spent starts nothing and says so; the rerun does everything
+    late = pretraining.run("quick", tmp_path / "late", verbose=False, threads_per_job=1, deadline=time.time() - 1)
+    assert late["runs"] == [] and late["status"].startswith("unfinished") and not list((tmp_path / "late").glob("*.npz"))
+    assert _table(pretraining.run("quick", tmp_path / "late", verbose=False, threads_per_job=1)) == _table(serial)
 
 
 def _records(results, key="runs"):

@@ -139,10 +139,12 @@ def _model_unit(cfg, out, seed, deadline, verbose, unit):
     return record(model, result, data, key)
 
 
-def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
     """Train every model of ``cfg["models"]`` not finished yet — one after another, in ``jobs`` processes or on
     the Dask cluster at ``scheduler`` (``sweep.run_units``; each model is one unit) — for at most
-    ``cfg["budget_hours"]`` of wall time in this invocation; results.json after each model."""
+    ``cfg["budget_hours"]`` of wall time in this invocation, or until ``deadline`` (``time.time()``; the CLI's
+    ``--hours``) if that is sooner; a model still training then stops after its epoch. results.json after each
+    model."""
     run_ = prepare("drsae", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     if mode == "quick":
@@ -172,7 +174,8 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
         run_.write_results({"models": models, "status": "running"})
 
     pending = [m for m in cfg["models"] if model_key(*m) not in done]
-    run_units(partial(_model_unit, cfg, out, seed, time.time() + cfg["budget_hours"] * 3600, bars), pending,
+    stop = min(time.time() + cfg["budget_hours"] * 3600, deadline or float("inf"))
+    run_units(partial(_model_unit, cfg, out, seed, stop, bars), pending,
               jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, on_result=collect, verbose=verbose)
     if models:
         plot_valid_curves(models, cfg["protocol"]["lr"], cfg["protocol"]["lr_decay"]).savefig(

@@ -218,9 +218,10 @@ def _finetune_unit(cfg, out, verbose, unit):
     return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=verbose)
 
 
-def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
     """Pretrain the stacks, then fine-tune every (arm, seed, labels) unit not done yet — serially, in ``jobs``
-    processes, or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each unit."""
+    processes, or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each unit.
+    ``deadline`` (``time.time()``; the CLI's ``--hours``): no unit starts after it — the rest waits for a rerun."""
     run_ = prepare("pretraining", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     n_train = cfg["n_unlabelled"]
@@ -228,7 +229,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     done = {(r["arm"], r["seed"], r["n_labels"]) for r in runs}
     seeds = [seed + s for s in cfg["seeds"]]
     start = time.perf_counter()
-    sweep = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
+    sweep = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose, deadline=deadline)
     bars = verbose and jobs == 1 and scheduler is None  # progress bars from one process only
     run_units(partial(_stack_unit, cfg, out, bars), [(kind, s) for s in seeds for kind in ("dbn", "sda")], **sweep)
     units = arm_units(cfg, n_train, seeds)
@@ -242,9 +243,12 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     run_and_save(partial(_finetune_unit, cfg, out, bars), [u for u in units if u not in done], runs,
                  order=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])),
                  save=lambda: save_results(run_, runs), report=report, **sweep)
-    results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start)
-    plot_curves(runs, max(r["n_labels"] for r in runs)).savefig(out / "learning_curves.png", dpi=120)
-    plot_error_vs_labels(results["summary"]).savefig(out / "error_vs_labels.png", dpi=120)
+    left = len([u for u in units if u not in {(r["arm"], r["seed"], r["n_labels"]) for r in runs}])
+    results = save_results(run_, runs, seconds_this_session=time.perf_counter() - start,
+                           status=f"unfinished: {left} units left, rerun to do them" if left else "finished")
+    if runs:
+        plot_curves(runs, max(r["n_labels"] for r in runs)).savefig(out / "learning_curves.png", dpi=120)
+        plot_error_vs_labels(results["summary"]).savefig(out / "error_vs_labels.png", dpi=120)
     if verbose:
         print("test error (mean ± std over seeds):")
         print(format_table(results["summary"]))
