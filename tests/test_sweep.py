@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pretrainlab.experiments import diversify, drsae, pretraining, sparseness
-from pretrainlab.sweep import run_units
+from pretrainlab.sweep import local_cluster, run_units
 
 # a tiny version of study 2's quick mode: two label counts, one seed
 TINY = dict(pretraining.SETTINGS["quick"], n_unlabelled=600, hidden=(20,), labels=(50, 600), n_valid=300,
@@ -48,8 +48,8 @@ def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_un
     assert _table(again) == _table(serial) and time.perf_counter() - start < 60
     parallel = pretraining.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
     assert _table(parallel) == _table(serial)
-    distributed = pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
+    with local_cluster(2) as c:
         on_dask = pretraining.run("quick", tmp_path / "dask", verbose=False, scheduler=c.scheduler_address,
                                   threads_per_job=1)
     assert _table(on_dask) == _table(serial)
@@ -114,10 +114,10 @@ def test_diversify_serial_and_parallel_agree_and_resume_skips_finished_units(tmp
 
 
 def test_diversify_on_a_local_dask_cluster_agrees_with_the_serial_run(tmp_path, monkeypatch):
-    distributed = pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
+    pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
     monkeypatch.setitem(diversify.SETTINGS, "quick", TINY_DIVERSIFY)
     serial = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with local_cluster(2) as c:
         on_dask = diversify.run("quick", tmp_path / "dask", verbose=False, scheduler=c.scheduler_address,
                                 threads_per_job=1)
     assert _records(on_dask) == _records(serial)
@@ -144,3 +144,18 @@ def test_drsae_models_run_as_units_serial_equals_parallel_and_a_spent_budget_lea
     monkeypatch.setitem(drsae.SETTINGS, "quick", dict(TINY_DRSAE, budget_hours=-1.0))
     spent = drsae.run("quick", tmp_path / "spent", verbose=False)
     assert spent["models"] == [] and "h12-T3" in spent["status"] and "h8-T2" in spent["status"]
+
+
+def _environ(name):
+    import os
+
+    return os.environ.get(name)
+
+
+def test_local_cluster_workers_keep_glibc_adaptive_malloc_and_one_blas_thread():
+    pytest.importorskip("distributed", reason="the [cluster] extra runs the Dask test")
+    from distributed import Client
+
+    with local_cluster(1) as c, Client(c.scheduler_address) as client:
+        assert client.submit(_environ, "MALLOC_TRIM_THRESHOLD_").result() is None  # Dask's default sets it
+        assert client.submit(_environ, "OPENBLAS_NUM_THREADS").result() == "1"

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from pretrainlab.experiments import prepare, pretraining
+from pretrainlab.sweep import local_cluster
 
 def table(results):
     return [(r["arm"], r["seed"], r["n_labels"], r["test_error"], r["epochs"]) for r in results["runs"]]
@@ -42,9 +43,7 @@ def main():
     pretraining.SETTINGS["full"] = dict(pretraining.SETTINGS["full"], labels=labels, seeds=(0,))
     serial, t_serial = timed(stacks, out, "serial")
     parallel, t_parallel = timed(stacks, out, "jobs2", jobs=2)
-    import distributed
-
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with local_cluster(2) as c:
         dask, t_dask = timed(stacks, out, "dask", scheduler=c.scheduler_address)
     report = {"labels": labels, "units": len(t_serial), "seconds": {"serial": serial, "jobs2": parallel, "dask": dask},
               "speedup_jobs2": serial / parallel, "speedup_dask": serial / dask,
