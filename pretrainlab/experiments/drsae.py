@@ -124,15 +124,14 @@ def _data(cfg):
 def _model_unit(cfg, out, seed, deadline, verbose, unit):
     """A sweep unit: train (or resume, or reload) the model ``unit = (n_hidden, n_steps)`` until it finishes or the
     invocation's ``deadline`` (``time.time()``) passes. Returns its record, with the figures written — or, when the
-    time ran out, ``{"model": key, "unfinished": why}`` (its checkpoint is on disk: a rerun continues it)."""
+    time ran out, ``{"model": key, "unfinished": why}`` (its checkpoint is on disk: a rerun continues it). A unit
+    whose turn comes after the deadline is not started at all (``run_units``' deadline)."""
     n_hidden, n_steps = unit
     key = model_key(n_hidden, n_steps)
-    left = deadline - time.time()
-    if left <= 0:  # the invocation's time is spent before this unit started
-        return {"model": key, "unfinished": "time budget spent before it started; rerun to resume"}
     data = _data(cfg)
-    try:
-        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, TimeBudget(left), verbose)
+    try:  # at least one epoch: run_units started this unit before the deadline
+        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out,
+                                  TimeBudget(max(deadline - time.time(), 1e-3)), verbose)
     except BudgetExhausted as err:
         return {"model": key, "unfinished": str(err)}
     save_figures(model, data, key, out)
@@ -175,8 +174,10 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
 
     pending = [m for m in cfg["models"] if model_key(*m) not in done]
     stop = min(time.time() + cfg["budget_hours"] * 3600, deadline or float("inf"))
-    run_units(partial(_model_unit, cfg, out, seed, stop, bars), pending,
-              jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, on_result=collect, verbose=verbose)
+    ran = run_units(partial(_model_unit, cfg, out, seed, stop, bars), pending, jobs=jobs, scheduler=scheduler,
+                    threads_per_job=threads_per_job, on_result=collect, verbose=verbose, deadline=stop)
+    unfinished += [f"{model_key(*m)}: not started, the time budget was spent; rerun to resume" for m in pending
+                   if m not in ran]
     if models:
         plot_valid_curves(models, cfg["protocol"]["lr"], cfg["protocol"]["lr_decay"]).savefig(
             out / "drsae_valid_curves.png", dpi=110)
