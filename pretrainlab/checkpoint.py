@@ -27,11 +27,20 @@ def read_npz(path, what="file"):
         raise ValueError(f"path: cannot read {path} as an .npz archive ({type(err).__name__}: {err})") from err
 
 
-def remove_stale_temporaries(folder):
-    """Delete ``*.npz.tmp`` files a killed process left in ``folder`` (half-written, never renamed)."""
+def remove_stale_temporaries(folder, target=None):
+    """Delete ``*.npz.tmp`` files a killed process left in ``folder`` (half-written, never renamed).
+
+    With ``target`` (a file in ``folder``) only the temporaries of writes of that file go: other processes of a
+    parallel sweep may be writing their own files into the same folder at this moment.
+    """
     folder = Path(folder)
-    if folder.is_dir():
-        for tmp in folder.glob("*" + TMP_SUFFIX):
+    if not folder.is_dir():
+        return
+    prefix = "" if target is None else Path(target).name + "."
+    for tmp in folder.iterdir():
+        name = tmp.name
+        if name.startswith(prefix) and name.endswith(TMP_SUFFIX) and (
+                target is None or "." not in name[len(prefix):-len(TMP_SUFFIX)]):  # not a longer name's
             tmp.unlink(missing_ok=True)
 
 
@@ -45,8 +54,8 @@ def atomic_savez(path, arrays):
             raise ValueError(f"refusing to save {path}: {name} holds NaN or infinite values")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=TMP_SUFFIX)
+    remove_stale_temporaries(path.parent, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=TMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -82,6 +91,31 @@ def save_model(model, path, extra=None):
     arrays["__meta__"] = np.array(json.dumps(meta))
     arrays.update(extra or {})
     atomic_savez(path, arrays)
+
+
+def generator_entry(rng):
+    """``{"__rng__": …}``, the extra entry (``save_model(model, path, extra)``) that records a generator's state
+    in a model file: a resumed run sets its generator to it and draws exactly the numbers an uninterrupted run
+    would have drawn next."""
+    return {"__rng__": np.array(json.dumps(rng.bit_generator.state))}
+
+
+def restore_generator(path, rng):
+    """Set ``rng`` to the state that ``generator_entry`` stored in the model file ``path``; return True.
+
+    Returns False and leaves ``rng`` unchanged if the file has no such entry (a file written before it existed)
+    or holds a state that is not one of ``rng``'s kind of bit generator.
+    """
+    arrays = read_npz(path, "checkpoint")
+    if "__rng__" not in arrays:
+        return False
+    state = read_meta(arrays, path, "__rng__")
+    try:  # tried on a fresh generator first, so that a bad state changes nothing
+        np.random.Generator(type(rng.bit_generator)()).bit_generator.state = state
+    except (KeyError, TypeError, ValueError):
+        return False
+    rng.bit_generator.state = state
+    return True
 
 
 def read_meta(arrays, path, key="__meta__"):

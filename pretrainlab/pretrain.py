@@ -12,11 +12,13 @@ useful with deep nets and few labels.
 """
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .autoencoder import TiedAutoencoder
 from .cd import ContrastiveDivergence
+from .checkpoint import generator_entry, load_model, restore_generator, save_model
 from .mlp import MLP
 from .optim import SGD, exponential_decay, step_change
 from .rbm import BernoulliRBM
@@ -84,26 +86,64 @@ def train_layer(x, n_hidden, settings, rng, verbose=False, y=None):
     return layer
 
 
-def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False, y=None):
+def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False, y=None, checkpoints=None):
     """Train a stack of unsupervised layers greedily, each on the previous one's representation.
 
     x : (n, n_visible) array in [0, 1].  hidden_sizes : e.g. (1000, 1000, 1000).
     y : optional (n,) labels (−1 = unlabelled) passed to every layer's step with its rows (``train_layer``):
         label-aware penalties such as study 3's diversifying prior use them; plain CD and autoencoders ignore them.
+    checkpoints : optional list of file paths, one per layer. Each layer is saved to its path as soon as it is
+        trained, with the generator's state after it; a rerun reads the saved layers back from the bottom up and
+        trains only the rest, so an interrupted run loses at most the layer in progress and ends with the stack
+        an uninterrupted run gives.
     Returns the list of trained layers (each has ``W`` (n_in, n_out), ``b_hid`` and ``transform``).
     """
     settings = settings or LayerSettings()
     rng = as_generator(rng)
     h = check_array(x, "x", low=0.0, high=1.0)
+    if checkpoints is not None and len(checkpoints) != len(hidden_sizes):
+        raise ValueError(f"checkpoints must give one path per layer ({len(hidden_sizes)}), got {len(checkpoints)}")
+    resuming = checkpoints is not None
     stack = []
     for i, n_hidden in enumerate(hidden_sizes, start=1):
         n_hidden = check_positive_int(n_hidden, "hidden_sizes")
-        if verbose:
-            print(f"pretraining layer {i} ({settings.kind}, {h.shape[1]} → {n_hidden})")
-        layer = train_layer(h, n_hidden, settings, rng, verbose, y=y)
+        path = None if checkpoints is None else Path(checkpoints[i - 1])
+        layer = _saved_layer(path, settings, h.shape[1], n_hidden, rng) if resuming else None
+        if layer is None:
+            resuming = False  # a saved layer above this one was learnt from another representation: retrain it
+            if verbose:
+                print(f"pretraining layer {i} ({settings.kind}, {h.shape[1]} → {n_hidden})")
+            layer = train_layer(h, n_hidden, settings, rng, verbose, y=y)
+            if path is not None:
+                save_model(layer, path, generator_entry(rng))
+        elif verbose:
+            print(f"layer {i} read back from {path}")
         stack.append(layer)
         h = layer.transform(h)  # the next layer learns from this layer's hidden probabilities
     return stack
+
+
+def load_or_pretrain(paths, x, hidden_sizes, settings, rng, verbose=False, y=None):
+    """The stack saved at ``paths`` (one model file per layer), read back as it is if every file is there;
+    else ``greedy_pretrain(..., checkpoints=paths)``, which goes on after the layers an interrupted run saved.
+    The experiments keep their pretrained stacks this way, so a rerun never pretrains a finished stack again."""
+    if all(Path(p).is_file() for p in paths):
+        return [load_model(p) for p in paths]
+    return greedy_pretrain(x, hidden_sizes, settings, rng=rng, verbose=verbose, y=y, checkpoints=paths)
+
+
+def _saved_layer(path, settings, n_in, n_hidden, rng):
+    """The layer an earlier run saved at ``path``, with ``rng`` set to its state after that layer; None (rng
+    unchanged) if there is no such file or it carries no generator state. A file holding another kind or shape
+    of layer is refused (ValueError), never overwritten."""
+    if not path.is_file():
+        return None
+    layer = load_model(path)
+    kind = BernoulliRBM if settings.kind == "rbm" else TiedAutoencoder
+    if type(layer) is not kind or layer.W.shape != (n_in, n_hidden):
+        raise ValueError(f"checkpoints: {path} holds a {type(layer).__name__} of shape {layer.W.shape}, not the "
+                         f"{kind.__name__} of shape {(n_in, n_hidden)} this stack needs (delete it to retrain)")
+    return layer if restore_generator(path, rng) else None
 
 
 def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
@@ -129,7 +169,7 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
 
 
 def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_decay=1.0, batch_size=100,
-              patience=20, rng=None, verbose=False, callbacks=(), after_step=()):
+              patience=20, rng=None, verbose=False, callbacks=(), after_step=(), checkpoint=None):
     """Back-propagation on the labels with early stopping on the validation error (best parameters kept).
 
     The learning rate is lr · lr_decay^epoch. ``callbacks`` (``(trainer, epoch) → None`` after each epoch, e.g.
@@ -141,7 +181,11 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
     ``x_valid = y_valid = None``: no validation and no early stopping — exactly ``epochs`` epochs. That is the
     second half of Hinton's protocol (Hinton & Salakhutdinov 2006; Srivastava et al. 2014 §B.1): choose the number
     of epochs by early stopping on a held-out set, then retrain from the same start on training + held-out data
-    for that many epochs (``retrain_epochs`` gives the number). Returns the Trainer's History.
+    for that many epochs (``retrain_epochs`` gives the number).
+
+    ``checkpoint``: path of the Trainer's checkpoint, written after every epoch; if the file exists the
+    fine-tuning resumes from it (same parameters, velocity, early-stopping state and random state), so an
+    interrupted run ends exactly where an uninterrupted one would. Returns the Trainer's History.
     """
     x = mlp.check_x(x)
     y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
@@ -158,8 +202,8 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
         after_step = (*after_step, mlp.project_max_norm)
     trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, lr_decay), momentum=momentum),
                       batch_size=batch_size, rng=rng, monitors=monitors, early_stopping=stopping, verbose=verbose,
-                      callbacks=callbacks, after_step=after_step)
-    return trainer.fit(x, y, epochs=epochs)
+                      callbacks=callbacks, after_step=after_step, checkpoint=checkpoint)
+    return trainer.fit(x, y, epochs=epochs, resume=checkpoint is not None)
 
 
 def retrain_epochs(valid_curve):
@@ -172,17 +216,18 @@ def retrain_epochs(valid_curve):
 
 
 def fine_tune_subset(mlp, x, y, x_valid, y_valid, epochs, lr=0.1, momentum=0.9, lr_decay=0.98, patience=20,
-                     min_rows=1000, rng=None, verbose=False, callbacks=(), after_step=()):
+                     min_rows=1000, rng=None, verbose=False, callbacks=(), after_step=(), checkpoint=None):
     """``fine_tune`` on a labelled subset with study 2's protocol: with few labels an epoch would be a handful of
     steps, so the subset is repeated to ≥ ``min_rows`` rows per epoch and batches are 10 below 1 000 labels (100
     otherwise); the rate scales with the batch (lr · batch / 100), so each example moves the weights as far.
-    Returns the History.
+    ``checkpoint`` as in ``fine_tune``. Returns the History.
     """
     reps = math.ceil(min_rows / len(x))
     batch_size = 10 if len(x) < 1000 else 100
     return fine_tune(mlp, np.tile(x, (reps, 1)), np.tile(y, reps), x_valid, y_valid, epochs=epochs,
                      lr=lr * batch_size / 100, momentum=momentum, lr_decay=lr_decay, batch_size=batch_size,
-                     patience=patience, rng=rng, verbose=verbose, callbacks=callbacks, after_step=after_step)
+                     patience=patience, rng=rng, verbose=verbose, callbacks=callbacks, after_step=after_step,
+                     checkpoint=checkpoint)
 
 
 def error_rate(mlp, x, y):

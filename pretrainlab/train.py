@@ -81,6 +81,10 @@ class EarlyStopping:
         if better:
             self.best, self.best_epoch = value, epoch
             self.best_params = {k: v.copy() for k, v in params.items()}
+        return self.stopped(epoch)
+
+    def stopped(self, epoch):
+        """True when ``epoch`` is ``patience`` or more epochs past the best one (training is over)."""
         return epoch - self.best_epoch >= self.patience
 
     def restore(self, params):
@@ -270,11 +274,14 @@ class Trainer:
         """
         epochs = check_positive_int(epochs, "epochs")
         x, y = self._check_data(x, y)
+        stop = False
         if resume and self.checkpoint is not None and self.checkpoint.is_file():
             self.load_checkpoint()
             if self.verbose:
                 print(f"resumed from {self.checkpoint} after epoch {self.epoch}")
-        while self.epoch < epochs:
+            # a checkpoint of the epoch that triggered early stopping: that run was over, train no further
+            stop = self.early_stopping is not None and self.early_stopping.stopped(self.epoch)
+        while self.epoch < epochs and not stop:
             epoch = self.epoch
             self._start_epoch(epoch)
             start = time.perf_counter()

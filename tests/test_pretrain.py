@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from pretrainlab.checkpoint import restore_generator
 from pretrainlab.data import load_mnist
 from pretrainlab.experiments import get_experiment
 from pretrainlab.mlp import MLP
@@ -69,6 +70,11 @@ def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
     assert set(results["summary_retrain"]) == {a for a, _ in arms}
     for name in ("results.json", "learning_curves.png", "error_vs_labels.png"):
         assert (tmp_path / name).stat().st_size > 0
+    # the fine-tunings' per-epoch checkpoints are gone once their records are in results.json; the stacks'
+    # layers stay, each with the generator state a resumed pretraining needs
+    assert not list((tmp_path / "units").glob("*.npz"))
+    layers = sorted(tmp_path.glob("stack-*-layer*.npz"))
+    assert len(layers) == 4 and all(restore_generator(p, np.random.default_rng()) for p in layers)
     # a second run with the same output folder finds everything done and recomputes nothing
     again = run(mode="quick", out=tmp_path, seed=0, verbose=False)
     assert [r["test_error"] for r in again["runs"]] == [r["test_error"] for r in results["runs"]]
@@ -134,3 +140,66 @@ def test_fine_tune_runs_callbacks_and_after_step_hooks():
               after_step=[lambda model: steps.append(model is mlp)])
     assert epochs == [1, 2, 3]
     assert steps == [True] * 12  # 200 rows / 50 per batch × 3 epochs
+
+
+class _Interrupt(Exception):
+    """Raised by a callback to stand for a process killed after an epoch's checkpoint was written."""
+
+
+def test_an_interrupted_fine_tuning_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
+    """fine_tune(checkpoint=…) killed after epoch 2 and rerun ends with the parameters, validation curve and
+    best epoch of an uninterrupted run — dropout masks included (the model's generator is in the checkpoint);
+    a rerun on the checkpoint of a run that early stopping had ended trains no further."""
+    data = load_mnist(n_train=300, n_valid=100, n_test=1)
+    args = (data.x_train, data.y_train, data.x_valid, data.y_valid)
+    kw = dict(epochs=30, lr=0.5, batch_size=50, patience=2, lr_decay=0.9)
+
+    def net():
+        rng = np.random.default_rng(3)
+        return MLP([784, 20, 10], rng=rng, dropout_input=0.2, dropout_hidden=0.5), rng
+
+    mlp_a, rng = net()
+    whole = fine_tune(mlp_a, *args, rng=rng, **kw)
+    assert 2 < len(whole) < 30  # early stopping ends it
+
+    def stop_after_2(trainer, epoch):
+        if epoch == 2:
+            raise _Interrupt
+
+    mlp_b, rng = net()
+    with pytest.raises(_Interrupt):
+        fine_tune(mlp_b, *args, rng=rng, checkpoint=tmp_path / "ft.npz", callbacks=[stop_after_2], **kw)
+    mlp_c, rng = net()  # a new process rebuilds the start, then resumes
+    resumed = fine_tune(mlp_c, *args, rng=rng, checkpoint=tmp_path / "ft.npz", **kw)
+    assert resumed["valid_error"] == whole["valid_error"]
+    for k in mlp_a.params:
+        np.testing.assert_array_equal(mlp_c.params[k], mlp_a.params[k])
+    # the checkpoint now holds the finished run: a rerun returns its history without another epoch
+    mlp_d, rng = net()
+    again = fine_tune(mlp_d, *args, rng=rng, checkpoint=tmp_path / "ft.npz", **kw)
+    assert again["valid_error"] == whole["valid_error"]
+    for k in mlp_a.params:
+        np.testing.assert_array_equal(mlp_d.params[k], mlp_a.params[k])
+
+
+def test_greedy_pretrain_reads_saved_layers_back_and_trains_only_the_rest(x, tmp_path):
+    """With ``checkpoints`` every layer is saved with the generator's state after it; after losing the top
+    layers a rerun reads the bottom ones back and ends with the uninterrupted stack, bit for bit."""
+    settings = LayerSettings(kind="rbm", epochs=2, batch_size=50)
+    whole = greedy_pretrain(x, (20, 10, 5), settings, rng=0)
+    paths = [tmp_path / f"layer{i}.npz" for i in (1, 2, 3)]
+    first = greedy_pretrain(x, (20, 10, 5), settings, rng=0, checkpoints=paths)
+    assert all(p.is_file() for p in paths)
+    paths[1].unlink()  # layer 2 lost: layer 3 (learnt from it) must be retrained, not read back
+    paths[2].write_bytes(b"")  # … even though a file is there
+    stamp = paths[0].stat().st_mtime_ns
+    resumed = greedy_pretrain(x, (20, 10, 5), settings, rng=0, checkpoints=paths)
+    assert paths[0].stat().st_mtime_ns == stamp  # layer 1 was read, not retrained and rewritten
+    for a, b, c in zip(whole, first, resumed):
+        np.testing.assert_array_equal(a.W, b.W)
+        np.testing.assert_array_equal(a.W, c.W)
+        np.testing.assert_array_equal(a.b_hid, c.b_hid)
+    with pytest.raises(ValueError, match="checkpoints: .* BernoulliRBM of shape"):
+        greedy_pretrain(x, (10, 5), settings, rng=0, checkpoints=paths[1:])  # layer2.npz is 20 → 10, not 784 → 10
+    with pytest.raises(ValueError, match="one path per layer"):
+        greedy_pretrain(x, (20, 10), settings, rng=0, checkpoints=paths)

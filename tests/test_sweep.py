@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 
+from pretrainlab import pretrain
 from pretrainlab.experiments import diversify, drsae, pretraining, sparseness
 from pretrainlab.sweep import local_cluster, run_units
 
@@ -94,7 +95,8 @@ def test_sparseness_serial_and_parallel_agree_and_resume_skips_finished_units(tm
                                                                ("sda", 0.1)]
     assert all("histograms" in r for r in serial["runs"] if r["seed"] == 0)
     assert not any("histograms" in r for r in serial["runs"] if r["seed"] == 1)
-    _nothing_reruns(monkeypatch, sparseness, "fine_tune_one", "greedy_pretrain")
+    _nothing_reruns(monkeypatch, sparseness, "fine_tune_one")
+    _nothing_reruns(monkeypatch, pretrain, "greedy_pretrain")  # what ``load_or_pretrain`` trains with
     again = sparseness.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
     assert again["runs"] == parallel["runs"] and again["sweep"] == parallel["sweep"]  # the same seconds too
 
@@ -108,7 +110,8 @@ def test_diversify_serial_and_parallel_agree_and_resume_skips_finished_units(tmp
         (n, arm, a) for n in (50, 400) for arm, a in (("dbn", 0), ("dbn", 300), ("mlp", 0), ("mlp", 1.0))]
     # one α = 0 stack per seed, one α > 0 stack per label count, each pretrained once
     assert len(list((tmp_path / "parallel").glob("stack-dbn-*-layer1.npz"))) == 3
-    _nothing_reruns(monkeypatch, diversify, "fine_tune_one", "greedy_pretrain")
+    _nothing_reruns(monkeypatch, diversify, "fine_tune_one")
+    _nothing_reruns(monkeypatch, pretrain, "greedy_pretrain")  # what ``load_or_pretrain`` trains with
     again = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
     assert again["runs"] == serial["runs"]
 

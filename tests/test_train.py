@@ -1,10 +1,12 @@
 """The trainer: optimiser arithmetic, divergence handling, checkpoints and resume, early stopping."""
+import json
+
 import numpy as np
 import pytest
 
 from pretrainlab import SGD, BernoulliRBM, ContrastiveDivergence, EarlyStopping, Trainer, TrainingDiverged
 from pretrainlab import load_model, save_model
-from pretrainlab.checkpoint import read_npz
+from pretrainlab.checkpoint import generator_entry, read_npz, remove_stale_temporaries, restore_generator
 from pretrainlab.data import bars_and_stripes
 from pretrainlab.optim import exponential_decay, step_change
 
@@ -119,6 +121,37 @@ def test_save_and_load_model_round_trip(tmp_path):
     assert type(loaded) is BernoulliRBM and loaded.W.dtype == rbm.W.dtype
     for k in rbm.params:
         np.testing.assert_array_equal(loaded.params[k], rbm.params[k])
+
+
+def test_a_generator_state_stored_in_a_model_file_is_restored_exactly(tmp_path):
+    rbm, rng = BernoulliRBM(5, 3, rng=1), np.random.default_rng(7)
+    rng.random(10)
+    save_model(rbm, tmp_path / "m.npz", generator_entry(rng))
+    expected = rng.random(5)
+    other = np.random.default_rng(0)
+    assert restore_generator(tmp_path / "m.npz", other)
+    np.testing.assert_array_equal(other.random(5), expected)
+    # a file without the entry, or with a state of another kind of generator: False, the generator untouched
+    save_model(rbm, tmp_path / "plain.npz")
+    mt = {"__rng__": np.array(json.dumps({"bit_generator": "MT19937", "state": {"key": [1] * 624, "pos": 0}}))}
+    save_model(rbm, tmp_path / "mt.npz", mt)
+    for name in ("plain.npz", "mt.npz"):
+        before = other.bit_generator.state
+        assert not restore_generator(tmp_path / name, other)
+        assert other.bit_generator.state == before
+
+
+def test_a_write_removes_only_its_own_stale_temporaries(tmp_path):
+    """Processes of a parallel sweep write different files into one folder: saving a.npz deletes what a killed
+    write of a.npz left, never another file's temporary that may be in the middle of being written."""
+    own, other, longer = (tmp_path / f"{name}.abc123_x.npz.tmp" for name in ("a.npz", "b.npz", "a.npz.b.npz"))
+    for tmp in (own, other, longer):
+        tmp.write_bytes(b"half")
+    save_model(BernoulliRBM(3, 2, rng=0), tmp_path / "a.npz")
+    assert not own.exists() and other.exists() and longer.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.npz", other.name, longer.name])
+    remove_stale_temporaries(tmp_path)  # a run folder being opened: nobody else writes there, all go
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz"]
 
 
 def test_unreadable_checkpoint_is_a_clear_error(tmp_path):

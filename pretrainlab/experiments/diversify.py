@@ -38,12 +38,11 @@ from functools import partial
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..diversify import BhattacharyyaDR, InnerProductDR
 from ..mlp import MLP
 from ..plotting import figure_grid, finish_log_axes
-from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, to_mlp
 from ..stats import epochs_to_reach, mean_std
 from ..sweep import run_units
 from . import prepare, run_and_save
@@ -80,16 +79,11 @@ def dr_stack_paths(alpha, n_labels, cfg, seed, out):
 def dr_stack(alpha, n_labels, data, cfg, seed, out):
     """The DBN pretrained with ``BhattacharyyaDR(alpha)`` using the labels of ``n_labels`` rows (α = 0: no labels,
     the plain DBN), reloaded from ``out`` if saved before."""
-    paths = dr_stack_paths(alpha, n_labels, cfg, seed, out)
-    if all(p.is_file() for p in paths):
-        return [load_model(p) for p in paths]
     extra = dict(penalties=[BhattacharyyaDR(alpha)]) if alpha else {}
     y = partial_labels(data.y_train, labelled_subset(n_labels, len(data.x_train), seed)) if alpha else None
     settings = LayerSettings(epochs=cfg["pretrain_epochs"], extra=extra, **LAYERS["dbn"])
-    layers = greedy_pretrain(data.x_train, cfg["hidden"], settings, rng=np.random.default_rng(seed), y=y)
-    for layer, path in zip(layers, paths):
-        save_model(layer, path)
-    return layers
+    return load_or_pretrain(dr_stack_paths(alpha, n_labels, cfg, seed, out), data.x_train, cfg["hidden"], settings,
+                            np.random.default_rng(seed), y=y)
 
 
 class GradientProbe:

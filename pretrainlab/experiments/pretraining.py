@@ -15,20 +15,21 @@ is noisy and still falling when a plain one has stopped). With all labels every 
 (``cfg["retrain"]``, Hinton's protocol): from the same start, on the 50 000 training + 10 000 validation images,
 for the number of epochs early stopping chose; the record then holds both test errors.
 
-Everything is saved as it is computed (pretrained layers, results.json after each fine-tuning), and a rerun
-with the same ``--out`` skips what is done: a long ``--full`` run can be stopped and resumed.
+Everything is saved as it is computed (each pretrained layer, a checkpoint after every fine-tuning epoch,
+results.json after each fine-tuning), and a rerun with the same ``--out`` skips what is done and goes on with what
+was interrupted: a long ``--full`` run can be stopped and resumed, losing at most a layer's or an epoch's work.
 """
 import time
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..mlp import MLP
 from ..plotting import finish_log_axes
-from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, retrain_epochs, to_mlp
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, retrain_epochs, to_mlp
 from ..stats import mean_std
 from ..sweep import run_units
 from . import prepare, run_and_save
@@ -95,13 +96,8 @@ def labelled_subset(n_labels, n_train, seed):
 def pretrained_stack(kind, x, cfg, seed, out, verbose):
     """Pretrain the ``kind`` ("dbn"/"sda") stack for ``seed``, or reload it from ``out`` if saved before."""
     paths = [out / f"stack-{kind}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
-    if all(p.is_file() for p in paths):
-        return [load_model(p) for p in paths]
     settings = LayerSettings(epochs=cfg["pretrain_epochs"], **LAYERS[kind])
-    stack = greedy_pretrain(x, cfg["hidden"], settings, rng=np.random.default_rng(seed), verbose=verbose)
-    for layer, path in zip(stack, paths):
-        save_model(layer, path)
-    return stack
+    return load_or_pretrain(paths, x, cfg["hidden"], settings, np.random.default_rng(seed), verbose=verbose)
 
 
 def start_mlp(arm, stack, sizes, seed):
@@ -113,18 +109,26 @@ def start_mlp(arm, stack, sizes, seed):
     return mlp, rng
 
 
-def run_one(arm, stack, data, idx, cfg, seed, verbose):
+def run_one(arm, stack, data, idx, cfg, seed, verbose, checkpoints=None):
     """Fine-tune one MLP on the labelled subset ``idx`` with early stopping on the validation images; with all
     labels and ``cfg["retrain"]``, retrain it from the same start on training + validation images for the chosen
-    number of epochs (``test_error_retrain``). Return its record."""
+    number of epochs (``test_error_retrain``). Return its record.
+
+    ``checkpoints``: a folder for the two fine-tunings' per-epoch checkpoints (an interrupted unit goes on from
+    its last epoch — a dropout unit with all labels is over an hour); they are deleted once the record exists.
+    ``seconds`` then counts this process's part only.
+    """
     sizes = [data.x_train.shape[1], *cfg["hidden"], 10]
     dropout = arm.endswith("+dropout")
     protocol = dict(DROPOUT_FINE_TUNE if dropout else FINE_TUNE, epochs=cfg["dropout_epochs" if dropout else
                     "finetune_epochs"], verbose=verbose)
+    paths = {what: None if checkpoints is None else Path(checkpoints) / f"{arm}-seed{seed}-{len(idx)}-{what}.npz"
+             for what in ("fine-tune", "retrain")}
     mlp, rng = start_mlp(arm, stack, sizes, seed)
     start = time.perf_counter()
     history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid, rng=rng,
-                               patience=cfg["dropout_patience" if dropout else "patience"], **protocol)
+                               patience=cfg["dropout_patience" if dropout else "patience"],
+                               checkpoint=paths["fine-tune"], **protocol)
     record = {"arm": arm, "seed": seed, "n_labels": int(len(idx)),
               "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_error": float(min(history["valid_error"])),
               "epochs": len(history), "seconds": time.perf_counter() - start, "valid_curve": history["valid_error"]}
@@ -133,9 +137,13 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose):
         mlp, rng = start_mlp(arm, stack, sizes, seed)
         x_all = np.concatenate([data.x_train[idx], data.x_valid])
         y_all = np.concatenate([data.y_train[idx], data.y_valid])
-        fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng, **dict(protocol, epochs=epochs))
+        fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng, checkpoint=paths["retrain"],
+                         **dict(protocol, epochs=epochs))
         record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test), retrain_epochs=epochs,
                       seconds_retrain=time.perf_counter() - start)
+    for path in paths.values():
+        if path is not None:
+            path.unlink(missing_ok=True)
     return record
 
 
@@ -215,7 +223,8 @@ def _finetune_unit(cfg, out, verbose, unit):
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     kind = arm_start(arm)
     stack = None if kind == "random" else pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
-    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=verbose)
+    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=verbose,
+                   checkpoints=out / "units")
 
 
 def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):

@@ -37,10 +37,9 @@ from functools import partial
 
 import numpy as np
 
-from ..checkpoint import load_model, save_model
 from ..data import load_mnist
 from ..mlp import MLP
-from ..pretrain import LayerSettings, error_rate, fine_tune_subset, greedy_pretrain, to_mlp
+from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, to_mlp
 from ..sparseness import summary
 from ..sweep import run_units
 from ..stats import bootstrap_spearman, epochs_to_reach, mean_std
@@ -99,14 +98,8 @@ def stack_tag(kind, rho):
 def stack(kind, extra, tag, x, cfg, seed, out):
     """The ``kind`` stack ("dbn"/"sda") with ``LayerSettings.extra`` = ``extra`` for ``seed``: reloaded from
     ``out/stack-TAG-seedS-layerL.npz`` if saved, else pretrained and saved."""
-    paths = stack_paths(tag, cfg, seed, out)
-    if all(p.is_file() for p in paths):
-        return [load_model(p) for p in paths]
     settings = LayerSettings(epochs=cfg["pretrain_epochs"], extra=extra, **LAYERS[kind])
-    layers = greedy_pretrain(x, cfg["hidden"], settings, rng=np.random.default_rng(seed))
-    for layer, path in zip(layers, paths):
-        save_model(layer, path)
-    return layers
+    return load_or_pretrain(stack_paths(tag, cfg, seed, out), x, cfg["hidden"], settings, np.random.default_rng(seed))
 
 
 def sparsity_extra(kind, rho, weight):
