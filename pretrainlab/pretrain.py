@@ -169,14 +169,15 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
 
 
 def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_decay=1.0, batch_size=100,
-              patience=20, rng=None, verbose=False, callbacks=(), after_step=(), checkpoint=None):
+              patience=20, min_epochs=0, rng=None, verbose=False, callbacks=(), after_step=(), checkpoint=None):
     """Back-propagation on the labels with early stopping on the validation error (best parameters kept).
 
     The learning rate is lr · lr_decay^epoch. ``callbacks`` (``(trainer, epoch) → None`` after each epoch, e.g.
     a sparseness probe) and ``after_step`` (``(model) → None`` after each update, e.g. a gradient-norm probe)
     go to the ``Trainer`` unchanged; they see the parameters as trained, before early stopping restores the best.
     An MLP with a ``max_norm`` bound gets ``mlp.project_max_norm`` after every step (Srivastava et al. 2014 §5.1:
-    the bound holds after each update, not only at the end).
+    the bound holds after each update, not only at the end). ``min_epochs``: early stopping never ends the run
+    before that many epochs (``EarlyStopping``'s; for nets that sit on a plateau before they start to learn).
 
     ``x_valid = y_valid = None``: no validation and no early stopping — exactly ``epochs`` epochs. That is the
     second half of Hinton's protocol (Hinton & Salakhutdinov 2006; Srivastava et al. 2014 §B.1): choose the number
@@ -197,7 +198,7 @@ def fine_tune(mlp, x, y, x_valid, y_valid, epochs=100, lr=0.1, momentum=0.9, lr_
         x_valid = mlp.check_x(x_valid, "x_valid")
         y_valid = check_labels(y_valid, "y_valid", mlp.n_classes, n_samples=len(x_valid))
         monitors = {"valid_error": lambda m: 1.0 - m.score(x_valid, y_valid)}
-        stopping = EarlyStopping("valid_error", patience=patience)
+        stopping = EarlyStopping("valid_error", patience=patience, min_epochs=min_epochs)
     if mlp.max_norm is not None:
         after_step = (*after_step, mlp.project_max_norm)
     trainer = Trainer(mlp, SGD(mlp.params, lr=exponential_decay(lr, lr_decay), momentum=momentum),
@@ -216,7 +217,8 @@ def retrain_epochs(valid_curve):
 
 
 def fine_tune_subset(mlp, x, y, x_valid, y_valid, epochs, lr=0.1, momentum=0.9, lr_decay=0.98, patience=20,
-                     min_rows=1000, rng=None, verbose=False, callbacks=(), after_step=(), checkpoint=None):
+                     min_epochs=0, min_rows=1000, rng=None, verbose=False, callbacks=(), after_step=(),
+                     checkpoint=None):
     """``fine_tune`` on a labelled subset with study 2's protocol: with few labels an epoch would be a handful of
     steps, so the subset is repeated to ≥ ``min_rows`` rows per epoch and batches are 10 below 1 000 labels (100
     otherwise); the rate scales with the batch (lr · batch / 100), so each example moves the weights as far.
@@ -226,7 +228,8 @@ def fine_tune_subset(mlp, x, y, x_valid, y_valid, epochs, lr=0.1, momentum=0.9, 
     batch_size = 10 if len(x) < 1000 else 100
     return fine_tune(mlp, np.tile(x, (reps, 1)), np.tile(y, reps), x_valid, y_valid, epochs=epochs,
                      lr=lr * batch_size / 100, momentum=momentum, lr_decay=lr_decay, batch_size=batch_size,
-                     patience=patience, rng=rng, verbose=verbose, callbacks=callbacks, after_step=after_step,
+                     patience=patience, min_epochs=min_epochs, rng=rng, verbose=verbose, callbacks=callbacks,
+                     after_step=after_step,
                      checkpoint=checkpoint)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .checkpoint import check_params, read_meta, read_npz, save_model
 from .data import minibatches
-from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
+from .validation import as_generator, check_array, check_int, check_labels, check_number, check_positive_int
 
 
 class TrainingDiverged(RuntimeError):
@@ -62,15 +62,18 @@ class History:
 class EarlyStopping:
     """Stop when ``monitor`` has not improved for ``patience`` epochs and restore the best parameters.
 
-    mode "min" for errors and losses, "max" for accuracies and likelihoods.
+    mode "min" for errors and losses, "max" for accuracies and likelihoods. ``min_epochs``: never stop before
+    that many epochs (a net that sits on a plateau before it starts to learn would otherwise be stopped there;
+    the best epoch is still the one restored).
     """
 
-    def __init__(self, monitor="valid_error", patience=10, mode="min", min_delta=0.0):
+    def __init__(self, monitor="valid_error", patience=10, mode="min", min_delta=0.0, min_epochs=0):
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.monitor, self.mode = monitor, mode
         self.patience = check_positive_int(patience, "patience")
         self.min_delta = check_number(min_delta, "min_delta", low=0.0)
+        self.min_epochs = check_int(min_epochs, "min_epochs", 0)
         self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch = -1
         self.best_params = None
@@ -84,8 +87,9 @@ class EarlyStopping:
         return self.stopped(epoch)
 
     def stopped(self, epoch):
-        """True when ``epoch`` is ``patience`` or more epochs past the best one (training is over)."""
-        return epoch - self.best_epoch >= self.patience
+        """True when ``epoch`` is ``patience`` or more epochs past the best one and at least ``min_epochs``
+        (training is over)."""
+        return epoch >= self.min_epochs and epoch - self.best_epoch >= self.patience
 
     def restore(self, params):
         if self.best_params is not None:

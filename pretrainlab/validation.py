@@ -111,13 +111,18 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return value
 
 
-def check_positive_int(value, name):
-    """Return ``value`` as an int ≥ 1, or raise naming ``name``."""
+def check_int(value, name, low):
+    """Return ``value`` as an int ≥ ``low``, or raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1, got {value}")
+    if value < low:
+        raise ValueError(f"{name} must be ≥ {low}, got {value}")
     return int(value)
+
+
+def check_positive_int(value, name):
+    """Return ``value`` as an int ≥ 1, or raise naming ``name``."""
+    return check_int(value, name, 1)
 
 
 def as_generator(rng):

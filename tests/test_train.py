@@ -163,6 +163,25 @@ def test_unreadable_checkpoint_is_a_clear_error(tmp_path):
         load_model(tmp_path / "missing.npz")
 
 
+def test_early_stopping_waits_for_min_epochs_then_restores_the_best():
+    """A plateau (no improvement after epoch 1) stops a run after ``patience`` epochs — unless ``min_epochs``
+    says to keep going; the best epoch is restored either way, and a bad min_epochs is refused."""
+    values = [0.9, 0.9, 0.9, 0.9, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+    def run(**kw):
+        model, it = Quadratic(), iter(values)
+        trainer = Trainer(model, SGD(model.params, lr=0.1), batch_size=8, monitors={"valid_error": lambda m: next(it)},
+                          early_stopping=EarlyStopping("valid_error", patience=2, **kw), verbose=False)
+        history = trainer.fit(np.zeros((8, 1)), epochs=len(values))
+        return len(history), trainer.early_stopping.best_epoch
+
+    assert run() == (3, 1)
+    assert run(min_epochs=4) == (4, 1)  # may stop at epoch 4, which is 3 past the best
+    assert run(min_epochs=5) == (7, 5)  # goes past the plateau, then stops 2 epochs after the best (epoch 5)
+    with pytest.raises(ValueError, match="min_epochs"):
+        EarlyStopping(min_epochs=-1)
+
+
 def test_early_stopping_restores_best_parameters():
     model = Quadratic()
     values = iter([3.0, 1.0, 2.0, 2.5, 4.0, 5.0, 6.0])
