@@ -24,7 +24,7 @@ import numpy as np
 from .checkpoint import load_model, save_model
 from .optim import SGD, exponential_decay
 from .train import EarlyStopping, History, Trainer
-from .validation import as_generator, check_labels, check_number, check_positive_int
+from .validation import as_generator, check_int, check_labels, check_number, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class DrSAEProtocol:
     unsupervised_epochs, discriminative_epochs : epochs of phase 1 and the most of phase 2 (100 and 1000).
     batch_size : 10.   lr : 5e-3, on the batch-mean gradient, decayed to lr · lr_decay^epoch in each phase.
     momentum : 0 (plain SGD).   patience : epochs of phase 2 without a better validation error before stopping.
+    min_epochs : phase 2 never stops before that many epochs (0; the early-stopping ``min_epochs``).
     """
 
     unsupervised_epochs: int = 100
@@ -43,12 +44,14 @@ class DrSAEProtocol:
     lr_decay: float = 1.0
     momentum: float = 0.0
     patience: int = 50
+    min_epochs: int = 0
 
     def __post_init__(self):
         check_positive_int(self.unsupervised_epochs, "unsupervised_epochs")
         check_positive_int(self.discriminative_epochs, "discriminative_epochs")
         check_positive_int(self.batch_size, "batch_size")
         check_positive_int(self.patience, "patience")
+        check_int(self.min_epochs, "min_epochs", 0)
         check_number(self.lr, "lr", low=0.0, low_open=True)
         check_number(self.lr_decay, "lr_decay", low=0.0, high=1.0, low_open=True)
         check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
@@ -116,7 +119,7 @@ def train_drsae(model, x_train, y_train, x_valid, y_valid, protocol=None, rng=No
     unsup.fit(x_train, y_train, epochs=protocol.unsupervised_epochs, resume=True)
 
     # phase 2: fresh velocity, the classifier term on, early stopping on the validation error
-    stopping = EarlyStopping("valid_error", patience=protocol.patience)
+    stopping = EarlyStopping("valid_error", patience=protocol.patience, min_epochs=protocol.min_epochs)
     disc = Trainer(model, _optimizer(model, protocol), monitors={"valid_error": lambda m: error_rate(m, x_valid,
                                                                                                      y_valid)},
                    early_stopping=stopping, checkpoint=None if folder is None else folder / "discriminative.npz",

@@ -81,6 +81,8 @@ def test_bad_arguments_are_named():
         DrSAEProtocol(lr=0.0)
     with pytest.raises(TypeError, match="batch_size"):
         DrSAEProtocol(batch_size=2.5)
+    with pytest.raises(ValueError, match="min_epochs"):
+        DrSAEProtocol(min_epochs=-1)
     with pytest.raises(TypeError, match="protocol"):
         train_drsae(_model(x), x, y, xv, yv, protocol={"lr": 1})
     with pytest.raises(ValueError, match="y_valid"):

@@ -13,7 +13,8 @@ dropout masks (``cfg["dropout"]``: 0.2 on the input, 0.5 on the hidden units) fo
 ``cfg["dropout_labels"]``, longer and with more patience than the plain arms (a dropout net's validation curve
 is noisy and still falling when a plain one has stopped), and never stopped before ``cfg["dropout_min_epochs"]``:
 a dropout net from small random weights can sit at chance for dozens of epochs before it starts to learn (seed 0,
-1 000 labels: 57 epochs at 89 % validation error, 33 % by epoch 200), and patience alone ends it on that plateau.
+1 000 labels: 70 epochs at 89 % validation error, 32 % by epoch 200; ``docs/probes/random_dropout_plateau.py``),
+and patience alone ends it on that plateau.
 With all labels every arm is also *retrained*
 (``cfg["retrain"]``, Hinton's protocol): from the same start, on the 50 000 training + 10 000 validation images,
 for the number of epochs early stopping chose; the record then holds both test errors.
