@@ -100,21 +100,33 @@ def generator_entry(rng):
     return {"__rng__": np.array(json.dumps(rng.bit_generator.state))}
 
 
-def restore_generator(path, rng):
+def restore_generator(path, rng, arrays=None):
     """Set ``rng`` to the state that ``generator_entry`` stored in the model file ``path``; return True.
 
     Returns False and leaves ``rng`` unchanged if the file has no such entry (a file written before it existed)
-    or holds a state that is not one of ``rng``'s kind of bit generator.
+    or holds a state that is not one of ``rng``'s kind of bit generator. ``arrays``: the file's contents, if the
+    caller has read them already (``read_npz``), so that the file is read once.
     """
-    arrays = read_npz(path, "checkpoint")
+    arrays = read_npz(path, "checkpoint") if arrays is None else arrays
     if "__rng__" not in arrays:
         return False
     state = read_meta(arrays, path, "__rng__")
-    try:  # tried on a fresh generator first, so that a bad state changes nothing
+    if not generator_state_fits(state, rng):
+        return False
+    rng.bit_generator.state = state
+    return True
+
+
+def generator_state_fits(state, rng):
+    """Whether ``state`` is one that ``rng``'s kind of bit generator accepts.
+
+    Tried on a fresh generator of the same kind, so that checking a bad state changes nothing: a loader checks
+    every state it will write before it writes any.
+    """
+    try:
         np.random.Generator(type(rng.bit_generator)()).bit_generator.state = state
     except (KeyError, TypeError, ValueError):
         return False
-    rng.bit_generator.state = state
     return True
 
 
@@ -143,10 +155,10 @@ def check_params(arrays, params, path):
             raise ValueError(f"path: {path} holds a non-finite or non-float {k}")
 
 
-def load_model(path):
+def load_model(path, arrays=None):
     """Rebuild a model saved by ``save_model``: look its class up in the registry, construct it from its
-    config, check every parameter, then copy them in."""
-    arrays = read_npz(path, "checkpoint")
+    config, check every parameter, then copy them in. ``arrays``: the file's contents, if already read."""
+    arrays = read_npz(path, "checkpoint") if arrays is None else arrays
     meta = read_meta(arrays, path)
     registry = model_classes()
     # Older files name the class with its module path: only the bare name is looked up, in the registry.

@@ -18,7 +18,7 @@ import numpy as np
 
 from .autoencoder import TiedAutoencoder
 from .cd import ContrastiveDivergence
-from .checkpoint import generator_entry, load_model, restore_generator, save_model
+from .checkpoint import generator_entry, load_model, read_npz, restore_generator, save_model
 from .mlp import MLP
 from .optim import SGD, exponential_decay, step_change
 from .rbm import BernoulliRBM
@@ -138,12 +138,13 @@ def _saved_layer(path, settings, n_in, n_hidden, rng):
     of layer is refused (ValueError), never overwritten."""
     if not path.is_file():
         return None
-    layer = load_model(path)
+    arrays = read_npz(path, "checkpoint")  # read once: the layer and the generator state both come from it
+    layer = load_model(path, arrays)
     kind = BernoulliRBM if settings.kind == "rbm" else TiedAutoencoder
     if type(layer) is not kind or layer.W.shape != (n_in, n_hidden):
         raise ValueError(f"checkpoints: {path} holds a {type(layer).__name__} of shape {layer.W.shape}, not the "
                          f"{kind.__name__} of shape {(n_in, n_hidden)} this stack needs (delete it to retrain)")
-    return layer if restore_generator(path, rng) else None
+    return layer if restore_generator(path, rng, arrays) else None
 
 
 def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import check_params, read_meta, read_npz, save_model
+from .checkpoint import check_params, generator_state_fits, read_meta, read_npz, save_model
 from .data import minibatches
 from .validation import as_generator, check_array, check_int, check_labels, check_number, check_positive_int
 
@@ -176,10 +176,11 @@ class Trainer:
             epoch = state["epoch"]
             history = History(state["history"])
             rngs = state["rng"]
-            for key in rngs:  # a state that a fresh generator of the same kind accepts
-                np.random.Generator(type(self.rng.bit_generator)()).bit_generator.state = rngs[key]
+            bad = [key for key in rngs if not generator_state_fits(rngs[key], self.rng)]
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"path: {path} has malformed trainer state ({err})") from err
+        if bad or "trainer" not in rngs:
+            raise ValueError(f"path: {path} has malformed trainer state (generator state {bad or ['trainer']})")
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ValueError(f"path: {path} has a malformed epoch count {epoch!r}")
         check_state = getattr(self.step, "check_state", None)

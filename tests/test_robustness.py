@@ -96,7 +96,17 @@ def test_loading_checks_everything_before_writing(tmp_path):
     Trainer(other, SGD(other.params, lr=0.1), step=ContrastiveDivergence(other), rng=0,
             checkpoint=tmp_path / "other.npz", verbose=False).fit(data, epochs=1)
     save_model(BernoulliRBM(9, 4, rng=2), tmp_path / "plain.npz")  # a model file, not a trainer checkpoint
-    for path, message in ((tmp_path / "other.npz", "shape"), (tmp_path / "plain.npz", "velocity")):
+    good = BernoulliRBM(9, 4, rng=3)
+    Trainer(good, SGD(good.params, lr=0.1), step=ContrastiveDivergence(good), rng=0,
+            checkpoint=tmp_path / "good.npz", verbose=False).fit(data, epochs=1)
+    arrays = read_npz(tmp_path / "good.npz")
+    state = json.loads(str(arrays["__trainer__"]))
+    for name, rngs in (("foreign", {"trainer": {"bit_generator": "MT19937", "state": {}}}), ("none", {})):
+        edited = dict(arrays, __trainer__=np.array(json.dumps(dict(state, rng=rngs))))
+        np.savez(tmp_path / f"rng-{name}.npz", **edited)  # a good checkpoint but for its generator state
+    for path, message in ((tmp_path / "other.npz", "shape"), (tmp_path / "plain.npz", "velocity"),
+                          (tmp_path / "rng-foreign.npz", "generator state"),
+                          (tmp_path / "rng-none.npz", "generator state")):
         rbm = BernoulliRBM(9, 4, rng=0)
         trainer = Trainer(rbm, SGD(rbm.params, lr=0.1), step=ContrastiveDivergence(rbm), rng=0, verbose=False)
         before, rng_state = snapshot(rbm), trainer.rng.bit_generator.state
