@@ -63,10 +63,13 @@ def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
     assert arms == plain | {(f"{a}+dropout", 2000) for a in ("random", "dbn", "sda")}  # dropout: cfg's label counts
     for r in results["runs"]:
         assert 0.0 <= r["test_error"] < 0.9  # better than chance (90 % error) even in the quick run
+        # the epochs' update time, from the history: inside the unit's wall time (which adds validation passes)
+        assert 0.0 < r["train_seconds"] <= r["seconds"]
         # with all (2 000) labels each arm is also retrained on training + validation images for its best epoch
         assert ("test_error_retrain" in r) == (r["n_labels"] == 2000)
         if r["n_labels"] == 2000:
             assert r["retrain_epochs"] == int(np.argmin(r["valid_curve"])) + 1 and 0.0 <= r["test_error_retrain"] < 0.9
+            assert 0.0 < r["train_seconds_retrain"] <= r["seconds_retrain"]
     assert set(results["summary_retrain"]) == {a for a, _ in arms}
     for name in ("results.json", "learning_curves.png", "error_vs_labels.png"):
         assert (tmp_path / name).stat().st_size > 0
