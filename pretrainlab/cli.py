@@ -80,8 +80,8 @@ def _add_run_flags(parser):
     parser.add_argument("--scheduler", default=None,
                         help="run the units on the Dask cluster at this address (the [cluster] extra)")
     parser.add_argument("--hours", type=_hours, default=None,
-                        help="for experiments that sweep: start no unit after this many hours (units running "
-                             "then finish); rerun the same command to continue")
+                        help="for experiments that sweep: after this many hours start no unit and stop the "
+                             "running ones after their epoch (checkpointed); rerun the same command to continue")
 
 
 def _run_experiment(name, args):

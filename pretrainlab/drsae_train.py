@@ -153,25 +153,3 @@ def _load_finished(model, path):
     record = json.loads(str(read_npz(path)["__histories__"]))
     return {"unsupervised": History(record["unsupervised"]), "discriminative": History(record["discriminative"]),
             "best_epoch": record["best_epoch"], "finished": True}
-
-
-class BudgetExhausted(RuntimeError):
-    """Raised by ``TimeBudget`` after an epoch once the budget is spent (that epoch's checkpoint is written)."""
-
-
-class TimeBudget:
-    """A Trainer callback that stops a long run between epochs after ``seconds`` of wall time (from creation).
-
-    Raise-and-resume: the checkpoint of the epoch just finished is on disk, so rerunning continues from it.
-    """
-
-    def __init__(self, seconds):
-        import time
-
-        self.seconds = check_number(seconds, "seconds", low=0.0, low_open=True)
-        self._clock = time.perf_counter
-        self.start = self._clock()
-
-    def __call__(self, trainer, epoch):
-        if self._clock() - self.start > self.seconds:
-            raise BudgetExhausted(f"time budget of {self.seconds:.0f} s spent after epoch {epoch}; rerun to resume")

@@ -37,6 +37,14 @@ class NotStarted:
     """The result of a unit whose turn came after the sweep's deadline: not run, left for the next invocation."""
 
 
+class Unfinished:
+    """The result of a unit that started but stopped when the time ran out (``train.TimeBudget``), its last
+    epoch checkpointed: not a record — the next invocation continues it. ``why``: what stopped it."""
+
+    def __init__(self, why):
+        self.why = str(why)
+
+
 def _run_unit(fn, unit, threads, deadline=None):
     """Run ``fn(unit)`` with ``threads`` BLAS threads; return ``(unit, result, seconds)``. Past ``deadline``
     (a ``time.time()`` value) the unit is not started: its result is a ``NotStarted``."""
@@ -62,9 +70,10 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     threads_per_job : BLAS threads per unit (default: cores // jobs, at least 1; serially, the threads this
         process already has — what ``--threads`` set).
     on_result : ``(unit, result) → None``, called in this process as each unit finishes (to save progress).
-    deadline : ``time.time()`` after which no further unit starts (one already running finishes): a long sweep is
-        split into invocations of bounded length — the units left out are missing from the returned dict, and a
-        resumed run does them. None: no limit.
+    deadline : ``time.time()`` after which no further unit starts: a long sweep is split into invocations of
+        bounded length — the units left out are missing from the returned dict, and a resumed run does them.
+        A unit already running finishes, unless ``fn`` stops it too (``train.TimeBudget.until(deadline)`` as a
+        Trainer callback) and returns an ``Unfinished``: it is left out as well. None: no limit.
     """
     units = list(units)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -78,9 +87,10 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
 
     def collect(item, done):
         unit, result, seconds = item
-        if isinstance(result, NotStarted):
+        if isinstance(result, (NotStarted, Unfinished)):
             if verbose:
-                print(f"[{done}/{len(units)}] {unit} not started: the time budget is spent; rerun to do it", flush=True)
+                why = result.why if isinstance(result, Unfinished) else "not started: the time budget is spent"
+                print(f"[{done}/{len(units)}] {unit} {why}; rerun to do it", flush=True)
             return
         results[unit] = result
         if on_result is not None:

@@ -28,6 +28,34 @@ def _all_finite(arrays):
 
 
 # ---------------------------------------------------------------------------------------------- history
+class BudgetExhausted(RuntimeError):
+    """Raised by ``TimeBudget`` after an epoch once the budget is spent (that epoch's checkpoint is written)."""
+
+
+class TimeBudget:
+    """A Trainer callback that stops a long run between epochs after ``seconds`` of wall time (from creation).
+
+    Raise-and-resume: the Trainer writes its checkpoint before it calls the callbacks, so the epoch just
+    finished is on disk and rerunning continues from it. This is how a long sweep is split into invocations
+    of bounded length (the CLI's ``--hours``): every running unit stops after the epoch in which time runs out.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = check_number(seconds, "seconds", low=0.0, low_open=True)
+        self._clock = time.perf_counter
+        self.start = self._clock()
+
+    @classmethod
+    def until(cls, deadline):
+        """The budget that runs out at ``deadline`` (a ``time.time()`` value); at least one epoch if it has
+        passed already (the caller started the work before it)."""
+        return cls(max(deadline - time.time(), 1e-3))
+
+    def __call__(self, trainer, epoch):
+        if self._clock() - self.start > self.seconds:
+            raise BudgetExhausted(f"time budget of {self.seconds:.0f} s spent after epoch {epoch}; rerun to resume")
+
+
 class History:
     """Per-epoch record of every monitored quantity: ``history["loss"]`` is a list, one entry per epoch."""
 

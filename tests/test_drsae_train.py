@@ -110,7 +110,7 @@ def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsy
 
 
 def test_time_budget_stops_between_epochs_with_the_checkpoint_written(tmp_path):
-    from pretrainlab.drsae_train import BudgetExhausted, TimeBudget
+    from pretrainlab.train import BudgetExhausted, TimeBudget
 
     x, y, xv, yv = _data()
     with pytest.raises(BudgetExhausted, match="rerun to resume"):

@@ -61,6 +61,35 @@ def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_un
     assert _table(pretraining.run("quick", tmp_path / "late", verbose=False, threads_per_job=1)) == _table(serial)
 
 
+def test_pretraining_units_stopped_by_the_time_budget_go_on_where_they_stopped(tmp_path, monkeypatch):
+    """--hours stops a running unit after its epoch (checkpointed); the next invocation continues it and ends
+    with the uninterrupted run's records. The budget here runs out after every fine-tuning's second epoch."""
+    from pretrainlab.train import BudgetExhausted
+
+    monkeypatch.setitem(pretraining.SETTINGS, "quick", TINY)
+    serial = pretraining.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
+
+    class TwoEpochs:
+        @classmethod
+        def until(cls, deadline):
+            return cls()
+
+        def __call__(self, trainer, epoch):
+            if epoch == 2:
+                raise BudgetExhausted(f"time budget spent after epoch {epoch}")
+
+    with monkeypatch.context() as m:
+        m.setattr(pretraining, "TimeBudget", TwoEpochs)
+        cut = pretraining.run("quick", tmp_path / "cut", verbose=False, threads_per_job=1,
+                              deadline=time.time() + 3600)
+    # a unit that early-stopped within two epochs finished; every other one is left, checkpointed after epoch 2
+    assert len(cut["runs"]) < len(serial["runs"]) and cut["status"].startswith("unfinished")
+    assert all(r["epochs"] <= 2 for r in cut["runs"])
+    assert list((tmp_path / "cut" / "units").glob("*-fine-tune.npz"))
+    assert _table(pretraining.run("quick", tmp_path / "cut", verbose=False, threads_per_job=1)) == _table(serial)
+    assert not list((tmp_path / "cut" / "units").glob("*.npz"))
+
+
 def _records(results, key="runs"):
     """The records without their wall times: what a serial and a parallel run must share."""
     return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in results[key]]

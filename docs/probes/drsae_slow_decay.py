@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pretrainlab.data import load_mnist
 from pretrainlab.drsae import normalize_rows
-from pretrainlab.drsae_train import TimeBudget
+from pretrainlab.train import TimeBudget
 from pretrainlab.experiments.drsae import SETTINGS, plot_valid_curves, record, train_one
 
 out = Path(sys.argv[1])

@@ -41,9 +41,10 @@ from matplotlib.figure import Figure
 from ..data import load_mnist
 from ..drsae import DrSAE, normalize_rows
 from ..drsae_analysis import plot_decoders, plot_iterations, plot_unit_scatter, unit_summary
-from ..drsae_train import BudgetExhausted, DrSAEProtocol, TimeBudget, error_rate, train_drsae
+from ..drsae_train import DrSAEProtocol, error_rate, train_drsae
 from ..plotting import finish_log_axes
-from ..sweep import run_units
+from ..sweep import Unfinished, run_units
+from ..train import BudgetExhausted, TimeBudget
 from . import prepare
 
 #: published test errors (paper, Table 1), by model key
@@ -127,16 +128,15 @@ def _data(cfg):
 def _model_unit(cfg, out, seed, deadline, verbose, unit):
     """A sweep unit: train (or resume, or reload) the model ``unit = (n_hidden, n_steps)`` until it finishes or the
     invocation's ``deadline`` (``time.time()``) passes. Returns its record, with the figures written — or, when the
-    time ran out, ``{"model": key, "unfinished": why}`` (its checkpoint is on disk: a rerun continues it). A unit
-    whose turn comes after the deadline is not started at all (``run_units``' deadline)."""
+    time ran out, a ``sweep.Unfinished`` (its checkpoint is on disk: a rerun continues it). A unit whose turn
+    comes after the deadline is not started at all (``run_units``' deadline)."""
     n_hidden, n_steps = unit
     key = model_key(n_hidden, n_steps)
     data = _data(cfg)
-    try:  # at least one epoch: run_units started this unit before the deadline
-        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out,
-                                  TimeBudget(max(deadline - time.time(), 1e-3)), verbose)
+    try:
+        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, TimeBudget.until(deadline), verbose)
     except BudgetExhausted as err:
-        return {"model": key, "unfinished": str(err)}
+        return Unfinished(err)
     save_figures(model, data, key, out)
     return record(model, result, data, key)
 
@@ -155,7 +155,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     models = run_.stored_results().get("models", [])
     done = {m["model"] for m in models}
     keys = [model_key(*m) for m in cfg["models"]]
-    start, unfinished = time.perf_counter(), []
+    start = time.perf_counter()
     bars = verbose and jobs == 1 and scheduler is None  # per-epoch progress from one process only
 
     def report(unit, m):
@@ -163,12 +163,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
         print(f"{m['model']}: test error {100 * m['test_error']:.2f} %{paper}, units {m['units']['counts']}, "
               f"categorical per class {m['units']['categorical_per_class']}, {m['train_seconds']:.0f} s")
 
-    def collect(unit, m):  # in this process, as each model finishes or runs out of time
-        if "unfinished" in m:
-            unfinished.append(f"{m['model']}: {m['unfinished']}")
-            if verbose:
-                print(f"unfinished {unfinished[-1]}")
-            return
+    def collect(unit, m):  # in this process, as each model finishes
         models.append(m)
         models.sort(key=lambda r: keys.index(r["model"]))
         if verbose:
@@ -179,8 +174,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     stop = min(time.time() + cfg["budget_hours"] * 3600, deadline or float("inf"))
     ran = run_units(partial(_model_unit, cfg, out, seed, stop, bars), pending, jobs=jobs, scheduler=scheduler,
                     threads_per_job=threads_per_job, on_result=collect, verbose=verbose, deadline=stop)
-    unfinished += [f"{model_key(*m)}: not started, the time budget was spent; rerun to resume" for m in pending
-                   if m not in ran]
+    unfinished = [f"{model_key(*m)}: the time budget was spent; rerun to resume" for m in pending if m not in ran]
     if models:
         plot_valid_curves(models, cfg["protocol"]["lr"], cfg["protocol"]["lr_decay"]).savefig(
             out / "drsae_valid_curves.png", dpi=110)

@@ -35,7 +35,8 @@ from ..mlp import MLP
 from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, retrain_epochs, to_mlp
 from ..stats import mean_std
-from ..sweep import run_units
+from ..sweep import Unfinished, run_units
+from ..train import BudgetExhausted, TimeBudget
 from . import prepare, run_and_save
 
 ARMS = ("random", "dbn", "sda", "random+dropout", "dbn+dropout", "sda+dropout")
@@ -115,14 +116,15 @@ def start_mlp(arm, stack, sizes, seed):
     return mlp, rng
 
 
-def run_one(arm, stack, data, idx, cfg, seed, verbose, checkpoints=None):
+def run_one(arm, stack, data, idx, cfg, seed, verbose, checkpoints=None, callbacks=()):
     """Fine-tune one MLP on the labelled subset ``idx`` with early stopping on the validation images; with all
     labels and ``cfg["retrain"]``, retrain it from the same start on training + validation images for the chosen
     number of epochs (``test_error_retrain``). Return its record.
 
     ``checkpoints``: a folder for the two fine-tunings' per-epoch checkpoints (an interrupted unit goes on from
     its last epoch — a dropout unit with all labels is over an hour); they are deleted once the record exists.
-    ``seconds`` then counts this process's part only; ``train_seconds`` sums the epochs' update time (validation
+    ``callbacks``: Trainer callbacks of both fine-tunings (a ``TimeBudget`` that stops the unit between epochs).
+    ``seconds`` counts this process's part only; ``train_seconds`` sums the epochs' update time (validation
     passes excluded) recorded in the history, which the checkpoints carry: a resumed unit's whole cost.
     """
     sizes = [data.x_train.shape[1], *cfg["hidden"], 10]
@@ -136,7 +138,7 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose, checkpoints=None):
     history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid, rng=rng,
                                patience=cfg["dropout_patience" if dropout else "patience"],
                                min_epochs=cfg.get("dropout_min_epochs", 0) if dropout else 0,
-                               checkpoint=paths["fine-tune"], **protocol)
+                               checkpoint=paths["fine-tune"], callbacks=callbacks, **protocol)
     record = {"arm": arm, "seed": seed, "n_labels": int(len(idx)),
               "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_error": float(min(history["valid_error"])),
               "epochs": len(history), "seconds": time.perf_counter() - start,
@@ -147,7 +149,7 @@ def run_one(arm, stack, data, idx, cfg, seed, verbose, checkpoints=None):
         x_all = np.concatenate([data.x_train[idx], data.x_valid])
         y_all = np.concatenate([data.y_train[idx], data.y_valid])
         retrained = fine_tune_subset(mlp, x_all, y_all, None, None, rng=rng, checkpoint=paths["retrain"],
-                                     **dict(protocol, epochs=epochs))
+                                     callbacks=callbacks, **dict(protocol, epochs=epochs))
         record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test), retrain_epochs=epochs,
                       seconds_retrain=time.perf_counter() - start, train_seconds_retrain=float(sum(retrained["time"])))
     for path in paths.values():
@@ -226,20 +228,27 @@ def _stack_unit(cfg, out, verbose, unit):
     return kind
 
 
-def _finetune_unit(cfg, out, verbose, unit):
-    """A sweep unit: fine-tune ``arm`` for ``seed`` on ``n_labels`` labels (the stack is read from ``out``)."""
+def _finetune_unit(cfg, out, verbose, deadline, unit):
+    """A sweep unit: fine-tune ``arm`` for ``seed`` on ``n_labels`` labels (the stack is read from ``out``).
+    Past ``deadline`` (``time.time()``, or None) it stops after its current epoch and returns a
+    ``sweep.Unfinished``; its checkpoints under ``out/units`` let the next invocation go on from there."""
     arm, seed, n_labels = unit
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     kind = arm_start(arm)
     stack = None if kind == "random" else pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
-    return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed, verbose=verbose,
-                   checkpoints=out / "units")
+    try:
+        return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed,
+                       verbose=verbose, checkpoints=out / "units",
+                       callbacks=[] if deadline is None else [TimeBudget.until(deadline)])
+    except BudgetExhausted as err:
+        return Unfinished(err)
 
 
 def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
     """Pretrain the stacks, then fine-tune every (arm, seed, labels) unit not done yet — serially, in ``jobs``
     processes, or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each unit.
-    ``deadline`` (``time.time()``; the CLI's ``--hours``): no unit starts after it — the rest waits for a rerun."""
+    ``deadline`` (``time.time()``; the CLI's ``--hours``): no unit starts after it, and a running one stops after
+    the epoch in which it passes (checkpointed) — the rest waits for a rerun, which goes on from there."""
     run_ = prepare("pretraining", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     n_train = cfg["n_unlabelled"]
@@ -258,7 +267,7 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
         print(f"seed {unit[1]}  {unit[2]:>6d} labels  {unit[0]:<14s}  test error "
               f"{100 * record['test_error']:.2f} %  ({record['epochs']} epochs, {record['train_seconds']:.0f} s){retrain}")
 
-    run_and_save(partial(_finetune_unit, cfg, out, bars), [u for u in units if u not in done], runs,
+    run_and_save(partial(_finetune_unit, cfg, out, bars, deadline), [u for u in units if u not in done], runs,
                  order=lambda r: (r["seed"], r["n_labels"], ARMS.index(r["arm"])),
                  save=lambda: save_results(run_, runs), report=report, **sweep)
     left = len([u for u in units if u not in {(r["arm"], r["seed"], r["n_labels"]) for r in runs}])
