@@ -89,8 +89,9 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
         unit, result, seconds = item
         if isinstance(result, (NotStarted, Unfinished)):
             if verbose:
-                why = result.why if isinstance(result, Unfinished) else "not started: the time budget is spent"
-                print(f"[{done}/{len(units)}] {unit} {why}; rerun to do it", flush=True)
+                why = (f"stopped: {result.why}" if isinstance(result, Unfinished) else
+                       "not started: the time budget is spent; rerun to do it")
+                print(f"[{done}/{len(units)}] {unit} {why}", flush=True)
             return
         results[unit] = result
         if on_result is not None:

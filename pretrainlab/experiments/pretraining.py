@@ -177,7 +177,10 @@ def format_table(summary):
         cells = []
         for arm in arms:
             s = summary.get(arm, {}).get(n)
-            cells.append(f"{100 * s['mean']:>9.2f} ± {100 * s['std']:.2f} %" if s else f"{'—':>18}")
+            if s and s["n"] < 2:  # one seed so far: no sample std
+                cells.append(f"{100 * s['mean']:>7.2f} % (1 seed)")
+            else:
+                cells.append(f"{100 * s['mean']:>9.2f} ± {100 * s['std']:.2f} %" if s else f"{'—':>18}")
         lines.append(f"{n:<9d}" + "".join(f"{c:>18}" for c in cells))
     return "\n".join(lines)
 
