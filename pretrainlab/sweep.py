@@ -45,6 +45,21 @@ class Unfinished:
         self.why = str(why)
 
 
+def budgeted(work, deadline):
+    """Run ``work(callbacks)`` so that it stops between epochs once ``deadline`` (``time.time()``) passes.
+
+    ``callbacks`` holds a ``train.TimeBudget`` that runs out at the deadline (empty when ``deadline`` is None), for
+    ``work`` to hand to its Trainer. The Trainer checkpoints each epoch before calling it, so a unit stopped this way
+    loses nothing: its result is an ``Unfinished`` (not a record), and the next invocation resumes it.
+    """
+    from .train import BudgetExhausted, TimeBudget
+
+    try:
+        return work([] if deadline is None else [TimeBudget.until(deadline)])
+    except BudgetExhausted as err:
+        return Unfinished(err)
+
+
 def _run_unit(fn, unit, threads, deadline=None):
     """Run ``fn(unit)`` with ``threads`` BLAS threads; return ``(unit, result, seconds)``. Past ``deadline``
     (a ``time.time()`` value) the unit is not started: its result is a ``NotStarted``."""

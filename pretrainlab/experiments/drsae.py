@@ -43,8 +43,7 @@ from ..drsae import DrSAE, normalize_rows
 from ..drsae_analysis import plot_decoders, plot_iterations, plot_unit_scatter, unit_summary
 from ..drsae_train import DrSAEProtocol, error_rate, train_drsae
 from ..plotting import finish_log_axes
-from ..sweep import Unfinished, run_units
-from ..train import BudgetExhausted, TimeBudget
+from ..sweep import budgeted, run_units
 from . import prepare
 
 #: published test errors (paper, Table 1), by model key
@@ -67,14 +66,15 @@ def model_key(n_hidden, n_steps):
     return f"h{n_hidden}-T{n_steps}"
 
 
-def train_one(data, n_hidden, n_steps, cfg, seed, out, budget, verbose):
-    """Build, initialise and train one model (resuming from ``out/KEY``); return (model, training result)."""
+def train_one(data, n_hidden, n_steps, cfg, seed, out, callbacks, verbose):
+    """Build, initialise and train one model (resuming from ``out/KEY``); return (model, training result).
+    ``callbacks``: the Trainer's (``sweep.budgeted`` hands in the invocation's time budget)."""
     rng = np.random.default_rng([seed, n_hidden, n_steps])
     model = DrSAE(data["x_train"].shape[1], n_hidden, 10, n_steps=n_steps, rng=rng.integers(2**63))
     model.init_ista(data["x_train"])
     result = train_drsae(model, data["x_train"], data["y_train"], data["x_valid"], data["y_valid"],
                          DrSAEProtocol(**cfg["protocol"]), rng=rng.integers(2**63),
-                         checkpoint_dir=out / model_key(n_hidden, n_steps), callbacks=[budget], verbose=verbose)
+                         checkpoint_dir=out / model_key(n_hidden, n_steps), callbacks=callbacks, verbose=verbose)
     return model, result
 
 
@@ -133,12 +133,13 @@ def _model_unit(cfg, out, seed, deadline, verbose, unit):
     n_hidden, n_steps = unit
     key = model_key(n_hidden, n_steps)
     data = _data(cfg)
-    try:
-        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, TimeBudget.until(deadline), verbose)
-    except BudgetExhausted as err:
-        return Unfinished(err)
-    save_figures(model, data, key, out)
-    return record(model, result, data, key)
+
+    def work(callbacks):
+        model, result = train_one(data, n_hidden, n_steps, cfg, seed, out, callbacks, verbose)
+        save_figures(model, data, key, out)
+        return record(model, result, data, key)
+
+    return budgeted(work, deadline)
 
 
 def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):

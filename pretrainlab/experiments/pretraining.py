@@ -35,8 +35,7 @@ from ..mlp import MLP
 from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, retrain_epochs, to_mlp
 from ..stats import mean_std
-from ..sweep import Unfinished, run_units
-from ..train import BudgetExhausted, TimeBudget
+from ..sweep import budgeted, run_units
 from . import prepare, run_and_save
 
 ARMS = ("random", "dbn", "sda", "random+dropout", "dbn+dropout", "sda+dropout")
@@ -169,19 +168,21 @@ def summarize(runs, key="test_error"):
             for arm, by_n in table.items()}
 
 
+def _cell(s):
+    """One table cell: mean ± sample std over the seeds, the mean alone for one seed (no std yet), or a dash."""
+    if s is None:
+        return "—"
+    if s["n"] < 2:
+        return f"{100 * s['mean']:.2f} % (1 seed)"
+    return f"{100 * s['mean']:.2f} ± {100 * s['std']:.2f} %"
+
+
 def format_table(summary):
     labels = sorted({n for by_n in summary.values() for n in by_n})
     arms = [arm for arm in ARMS if arm in summary]
     lines = ["labels   " + "".join(f"{arm:>18}" for arm in arms)]
     for n in labels:
-        cells = []
-        for arm in arms:
-            s = summary.get(arm, {}).get(n)
-            if s and s["n"] < 2:  # one seed so far: no sample std
-                cells.append(f"{100 * s['mean']:>7.2f} % (1 seed)")
-            else:
-                cells.append(f"{100 * s['mean']:>9.2f} ± {100 * s['std']:.2f} %" if s else f"{'—':>18}")
-        lines.append(f"{n:<9d}" + "".join(f"{c:>18}" for c in cells))
+        lines.append(f"{n:<9d}" + "".join(f"{_cell(summary[arm].get(n)):>18}" for arm in arms))
     return "\n".join(lines)
 
 
@@ -239,12 +240,9 @@ def _finetune_unit(cfg, out, verbose, deadline, unit):
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
     kind = arm_start(arm)
     stack = None if kind == "random" else pretrained_stack(kind, data.x_train, cfg, seed, out, verbose=False)
-    try:
-        return run_one(arm, stack, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed,
-                       verbose=verbose, checkpoints=out / "units",
-                       callbacks=[] if deadline is None else [TimeBudget.until(deadline)])
-    except BudgetExhausted as err:
-        return Unfinished(err)
+    subset = labelled_subset(n_labels, len(data.x_train), seed)
+    return budgeted(lambda callbacks: run_one(arm, stack, data, subset, cfg, seed, verbose=verbose,
+                                              checkpoints=out / "units", callbacks=callbacks), deadline)
 
 
 def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
