@@ -19,6 +19,8 @@ import os
 import time
 from contextlib import ExitStack
 
+from .train import BudgetExhausted, TimeBudget
+
 #: environment of a Dask worker process for these sweeps: one BLAS/OpenMP thread, glibc's adaptive malloc kept
 WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
@@ -52,8 +54,6 @@ def budgeted(work, deadline):
     ``work`` to hand to its Trainer. The Trainer checkpoints each epoch before calling it, so a unit stopped this way
     loses nothing: its result is an ``Unfinished`` (not a record), and the next invocation resumes it.
     """
-    from .train import BudgetExhausted, TimeBudget
-
     try:
         return work([] if deadline is None else [TimeBudget.until(deadline)])
     except BudgetExhausted as err:

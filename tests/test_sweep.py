@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from pretrainlab import pretrain
+from pretrainlab import pretrain, sweep
 from pretrainlab.experiments import diversify, drsae, pretraining, sparseness
 from pretrainlab.sweep import local_cluster, run_units
 
@@ -64,7 +64,6 @@ def test_pretraining_serial_parallel_and_dask_agree_and_resume_skips_finished_un
 def test_pretraining_units_stopped_by_the_time_budget_go_on_where_they_stopped(tmp_path, monkeypatch):
     """--hours stops a running unit after its epoch (checkpointed); the next invocation continues it and ends
     with the uninterrupted run's records. The budget here runs out after every fine-tuning's second epoch."""
-    from pretrainlab import train
     from pretrainlab.train import BudgetExhausted
 
     monkeypatch.setitem(pretraining.SETTINGS, "quick", TINY)
@@ -80,7 +79,7 @@ def test_pretraining_units_stopped_by_the_time_budget_go_on_where_they_stopped(t
                 raise BudgetExhausted(f"time budget spent after epoch {epoch}")
 
     with monkeypatch.context() as m:
-        m.setattr(train, "TimeBudget", TwoEpochs)  # the budget sweep.budgeted hands each unit
+        m.setattr(sweep, "TimeBudget", TwoEpochs)  # the budget sweep.budgeted hands each unit
         cut = pretraining.run("quick", tmp_path / "cut", verbose=False, threads_per_job=1,
                               deadline=time.time() + 3600)
     # a unit that early-stopped within two epochs finished; every other one is left, checkpointed after epoch 2
