@@ -59,8 +59,17 @@ from .layers import affine_transpose_backward, affine_transpose_forward, softmax
 from .penalties import L1Activity, activity_terms
 from .validation import as_generator, check_array, check_labels, check_number, check_positive_int
 
-#: The row bound of E is this constant over the number of steps (paper: 1.25/(T − 1); the code: 1.25/T).
+#: The author's "cumulative step size" c (recpool ``build_recpool_net.lua`` l. 24–25, ``ENC_CUMULATIVE_STEP_SIZE_INIT``
+#: and ``_BOUND``): the ISTA step of the initial encoder is α = c/T and E's rows are bounded by c/T (the paper writes
+#: 1.25/(T − 1); the code divides by ``num_ista_iterations + 1`` = T).  The author's T = 2 runs used c = 1.25/4 and
+#: 1.25/2 (commits c302e68 and 7d72f23, 21 Dec 2012).
 ENCODER_NORM_CONSTANT = 1.25
+#: The classifier's learning-rate factor in the author's code (``CLASS_DICT_GRAD_SCALING = 0.2``,
+#: ``build_recpool_net.lua`` l. 21; the paper: "the learning rate of the classification matrix is scaled down by a
+#: factor of 5").  It multiplies the gradient of C and of its bias c.
+CLASSIFIER_LR_FACTOR = 0.2
+#: The initial threshold b: E's bias starts at −1e-5 in the code (``build_recpool_net.lua`` l. 930, FixedShrink).
+INITIAL_THRESHOLD = 1e-5
 
 
 def _check_real(value, name, low=0.0, strict=False):
@@ -92,9 +101,14 @@ class DrSAE(Model):
         L^U, again the code's value (not in the paper).
     max_norm_D, max_norm_E, max_norm_C : float
         The norm bounds ``project_norms`` enforces: columns of D ≤ 1, rows of C ≤ 5 (paper and code agree), rows
-        of E ≤ 1.25/(T − 1) by default (None) — the paper's bound; the code uses 1.25/T, which is exactly the
-        norm of the ISTA initialisation's rows (α‖D_i‖ with α = 1.25/T), so there the bound is active from the
-        first step.  The paper's looser bound leaves E room to grow past ISTA.  For T = 1 the default is 1.25.
+        of E ≤ min(1, max(0.01, c/T)) by default (None) — **the author's code** (``build_recpool_net.lua``
+        l. 1113: ``ENC_CUMULATIVE_STEP_SIZE_BOUND/(num_ista_iterations + 1)``, clipped to [0.01, 1]), which is
+        exactly the norm of the ISTA initialisation's rows (α‖D_i‖ with α = c/T), so the bound is active from the
+        first step.  The paper writes 1.25/(T − 1) (``max_norm_E=1.25 / (T - 1)``: looser, it leaves E room to
+        grow past ISTA); where code and paper disagree the lab follows the code, which produced the published runs.
+    step_constant : float
+        c, the author's cumulative step size (1.25): the initial encoder is T steps of ISTA with α = c/T, and the
+        default E bound is c/T.  The author's last T = 2 runs used 1.25/4 and 1.25/2.
     dtype : float32 (fast) or float64 (exact checks).
 
     Attributes
@@ -105,14 +119,15 @@ class DrSAE(Model):
         contract (``term(h) → (value, ∂value/∂h)``), applied to the last iterate z^T; its dh is the start of
         δ^T together with the reconstruction's.  It is built from ``sparsity_weight`` at construction.
 
-    Initialisation: D gets random unit-norm columns and (E, S, b) the ISTA correspondence with α = 1.25/T
+    Initialisation: D gets random unit-norm columns and (E, S, b) the ISTA correspondence with α = c/T
     (``set_ista``), so a fresh model is already a T-step (non-negative) ISTA encoder for its D; C and c start
-    at 0 (the encoder has already broken the symmetry between classes).  ``init_ista(x_train)`` replaces D by
-    the author's data-based dictionary.
+    at 0.  ``init_ista(x_train)`` is the author's initialisation: a data-based dictionary, b = 1e-5 and random
+    unit-norm classifier rows.
     """
 
     def __init__(self, n_visible, n_hidden, n_classes, n_steps=11, rng=None, sparsity_weight=0.018,
-                 classification_weight=0.2, max_norm_D=1.0, max_norm_E=None, max_norm_C=5.0, dtype=np.float32):
+                 classification_weight=0.2, max_norm_D=1.0, max_norm_E=None, max_norm_C=5.0,
+                 step_constant=ENCODER_NORM_CONSTANT, dtype=np.float32):
         self.n_visible = check_positive_int(n_visible, "n_visible")
         self.n_hidden = check_positive_int(n_hidden, "n_hidden")
         self.n_classes = check_positive_int(n_classes, "n_classes")
@@ -122,8 +137,9 @@ class DrSAE(Model):
         self.sparsity_weight = _check_real(sparsity_weight, "sparsity_weight")
         self.classification_weight = _check_real(classification_weight, "classification_weight")
         self.max_norm_D = _check_real(max_norm_D, "max_norm_D", strict=True)
-        if max_norm_E is None:
-            max_norm_E = ENCODER_NORM_CONSTANT / max(self.n_steps - 1, 1)
+        self.step_constant = _check_real(step_constant, "step_constant", strict=True)
+        if max_norm_E is None:  # the code's bound
+            max_norm_E = self.code_step()
         self.max_norm_E = _check_real(max_norm_E, "max_norm_E", strict=True)
         self.max_norm_C = _check_real(max_norm_C, "max_norm_C", strict=True)
         self.dtype = check_float_dtype(dtype)
@@ -154,26 +170,31 @@ class DrSAE(Model):
 
     #: constructor arguments recorded by ``config()`` (``base.Model``), with ``dtype``
     config_names = ("n_visible", "n_hidden", "n_classes", "n_steps", "sparsity_weight", "classification_weight",
-                    "max_norm_D", "max_norm_E", "max_norm_C")
+                    "max_norm_D", "max_norm_E", "max_norm_C", "step_constant")
 
     def check_x(self, x, name="x"):
         """x must be a finite (n_samples, n_visible) array; returned in the model's dtype."""
         return check_array(x, name, n_cols=self.n_visible, dtype=self.dtype)
 
     # ------------------------------------------------------------------ initialisation: the ISTA correspondence
+    def code_step(self):
+        """c/T clipped to [0.01, 1], as the author's code clips it (``build_recpool_net.lua`` l. 909–912): the
+        initial ISTA step α and the default bound on E's rows."""
+        return min(1.0, max(0.01, self.step_constant / self.n_steps))
+
     def set_ista(self, alpha=None, b=None):
         """Set the encoder to T steps of non-negative ISTA for the current decoder D:
 
             E = α Dᵀ,    S = I − α DᵀD,    b = αλ        (Rolfe & LeCun 2013, §2; Gregor & LeCun 2010)
 
-        alpha : float > 0, ISTA's step size; default 1.25/T, the author's code's choice.  ISTA is guaranteed to
+        alpha : float > 0, ISTA's step size; default c/T (``step_constant``/T, 1.25/T), the author's code's choice.  ISTA is guaranteed to
             decrease the lasso objective only for α ≤ 1/‖D‖₂² (and diverges for α > 2/‖D‖₂²).  Random unit
             columns have ‖D‖₂² ≈ (1 + √(n/m))², comfortably inside; a dictionary of overlapping digit images can
             have a much larger ‖D‖₂ (see ``init_ista``), and then 1.25/T is too large a step.
         b : float or (n_hidden,) array, optional; default αλ.  (The author's code starts b at ≈ 1e-5.)
         Returns self.  Nothing is changed if an argument is refused.
         """
-        alpha = ENCODER_NORM_CONSTANT / self.n_steps if alpha is None else _check_real(alpha, "alpha", strict=True)
+        alpha = self.code_step() if alpha is None else _check_real(alpha, "alpha", strict=True)
         if b is None:
             b = alpha * self.sparsity_weight
         else:
@@ -186,54 +207,66 @@ class DrSAE(Model):
         self.params["b"][...] = b
         return self
 
-    def init_ista(self, x_train, rng=None, alpha=None, image_weight=0.25, noise_scale=None, b=None):
-        """The author's initialisation: a dictionary of training images, then the ISTA correspondence.
+    def init_ista(self, x_train, rng=None, alpha=None, image_weight=0.25, noise_norm=1.0, b=INITIAL_THRESHOLD):
+        """The author's initialisation (recpool ``build_recpool_net.lua`` l. 880–931, ``ConstrainedLinear.lua``):
 
-        Each decoder column is D_i = (u_i + image_weight · x̃_{k_i}) / ‖·‖, with x̃_k a random training image
-        scaled to unit norm and u_i uniform noise, entries U(−noise_scale, noise_scale); then ``set_ista(alpha, b)``
-        (E = αDᵀ, S = I − αDᵀD, b = αλ, α = 1.25/T).
+            D_i = (ν u_i/‖u_i‖ + image_weight · x̃_{k_i}) / ‖·‖      u_i ~ U(−1/√n, 1/√n)^m,  x̃_k a unit-norm
+                                                                     training image drawn at random (with
+                                                                     replacement, ``math.random``)
+            E = α Dᵀ,  S = I − α DᵀD,  b = 1e-5                     (``set_ista``; α = c/T)
+            C_k = v_k/‖v_k‖,  v_k ~ U(−1/√n, 1/√n)^n,   c = 0         (rows of unit norm, bias zeroed)
+
+        The noise is the default ``nn.Linear`` initialisation of the decoder, whose columns the constrained
+        module normalises at construction (``repair(true)``) *before* 0.25 × an image is added — so the noise
+        and the image are in the ratio 1 : 0.25, and the columns are normalised again.  The mean-zero noise keeps
+        the image-like columns from overlapping much (a dictionary of bare digit images has α‖D‖₂² ≫ 2 and its
+        ISTA iterates oscillate).  The classifier's rows start at norm 1 (its bound is 5), its bias at 0
+        (l. 603); b starts at 1e-5 (E's bias −1e-5, l. 930).
 
         x_train : (n_samples, n_visible) training images (any scale: each is normalised here).
         rng : generator or seed choosing the images and the noise (default: the model's ``rng``).
-        noise_scale : default 1/√n_hidden — in the author's code the noise is the default initialisation of the
-            Torch ``nn.Linear(n_hidden → n_visible)`` decoder, U(±1/√fan_in), to which 0.25 × an image is added.
-            The noise matters: it is mean-zero, so it lowers the overlap DᵀD of the image-like columns.  With 400
-            units on MNIST it keeps α‖D‖₂² ≈ 1.8 < 2 and the initial encoder a converging ISTA; with little noise
-            (``noise_scale=0``) α‖D‖₂² ≈ 18 and the iterates oscillate between 0 and a large code (the code's
-            comments report the same oscillation when columns overlap strongly).
+        alpha : ISTA step of the initial encoder (default c/T, ``code_step``).   b : initial threshold (1e-5).
+        image_weight : 0.25, the code's.   noise_norm : ν, the norm of the noise column before the image is added
+            (1, the code's; 0 gives a dictionary of bare images, for comparison).
         Returns self.  Nothing is changed if an argument is refused.
         """
         x = normalize_rows(self.check_x(x_train, "x_train"))
         rng = self.rng if rng is None else as_generator(rng)
         image_weight = _check_real(image_weight, "image_weight")
-        noise_scale = (1.0 / np.sqrt(self.n_hidden) if noise_scale is None
-                       else _check_real(noise_scale, "noise_scale"))
+        noise_norm = _check_real(noise_norm, "noise_norm")
         if alpha is not None:
             _check_real(alpha, "alpha", strict=True)  # checked before anything is written
-        if b is not None:
-            b_arr = np.asarray(b, dtype=float)
-            if b_arr.shape not in ((), (self.n_hidden,)) or not np.all(np.isfinite(b_arr)):
-                raise ValueError(f"b must be a finite scalar or have shape ({self.n_hidden},), got shape "
-                                 f"{b_arr.shape}")
-        picks = rng.choice(len(x), self.n_hidden, replace=len(x) < self.n_hidden)
-        D = rng.uniform(-noise_scale, noise_scale, (self.n_visible, self.n_hidden))
+        b_arr = np.asarray(b, dtype=float) if not isinstance(b, (str, bytes)) else None
+        if b_arr is None or b_arr.shape not in ((), (self.n_hidden,)) or not np.all(np.isfinite(b_arr)):
+            raise ValueError(f"b must be a finite scalar or have shape ({self.n_hidden},), got {b!r:.60}")
+        bound = 1.0 / np.sqrt(self.n_hidden)  # nn.Linear's default U(±1/√fan_in); its scale is normalised away
+        D = rng.uniform(-bound, bound, (self.n_visible, self.n_hidden))
+        D *= noise_norm / np.linalg.norm(D, axis=0)
+        picks = rng.integers(len(x), size=self.n_hidden)
         D += image_weight * x[picks].T.astype(np.float64)
         norms = np.linalg.norm(D, axis=0)
         if np.any(norms == 0):
-            raise ValueError("x_train: a dictionary column came out all zero (zero images and no noise)")
+            raise ValueError("x_train: a dictionary column came out all zero")
+        C = rng.uniform(-bound, bound, (self.n_classes, self.n_hidden))
+        C /= np.linalg.norm(C, axis=1, keepdims=True)
         self.params["D"][...] = D / norms
-        return self.set_ista(alpha, b)
+        self.params["C"][...] = C
+        self.params["c"][...] = 0.0
+        return self.set_ista(alpha, b_arr)
 
     # ------------------------------------------------------------------ the constraints of training
-    def project_norms(self):
+    def project_norms(self, names=("D", "E", "C")):
         """Re-project onto the norm balls after an update (in place):  ‖D_{:,i}‖ ≤ max_norm_D,
         ‖E_{i,:}‖ ≤ max_norm_E,  ‖C_{k,:}‖ ≤ max_norm_C   (paper, §2; see the class docstring for the bounds).
 
         A column or row inside its ball is left unchanged (the bounds are upper bounds, not a renormalisation);
         one outside is scaled back onto the sphere.  Without the D bound, L^U could shrink the code (and λ‖z‖₁)
-        at no cost by growing D.  Returns self.
+        at no cost by growing D.  ``names``: which of D, E, C to project (the author's code projects D and E only
+        after every 5th update, C after every one: ``drsae_train``).  Returns self.
         """
         for name, axis, bound in (("D", 0, self.max_norm_D), ("E", 1, self.max_norm_E), ("C", 1, self.max_norm_C)):
+            if name not in names:
+                continue
             W = self.params[name]
             norms = np.sqrt(np.einsum("ij,ij->j" if axis == 0 else "ij,ij->i", W, W))
             over = norms > bound
@@ -243,15 +276,19 @@ class DrSAE(Model):
         return self
 
     def lr_scale(self):
-        """Divisor of each parameter's learning rate: E by T, S by T − 1, the others by 1.
+        """Divisor of each parameter's learning rate, as in the author's code: E and b by T, S by T − 1, C and c
+        by 5, D by 1.
 
         The paper divides the learning rate of each *matrix* by the number of times it repeats in the unrolled
         network: E x enters all T steps, S acts in T − 1 of them (S z⁰ = 0).  Without it the shared matrices
-        would take steps T times larger than a single layer's.  b repeats T times too, but the paper names
-        only the matrices; so does this divisor.  (For T = 1, S's divisor is 1: its gradient is 0 anyway.)
+        would take steps T times larger than a single layer's.  The code (``build_recpool_net.lua`` l. 802–809,
+        ``ConstrainedLinear.accGradParameters``) scales E's *bias*, our threshold b, with E's factor 1/T, S by
+        1/(T − 1), and the classifier and its bias by ``CLASSIFIER_LR_FACTOR`` = 0.2 (the paper: "scaled down by
+        a factor of 5").  (For T = 1, S's divisor is 1: its gradient is 0 anyway.)
         """
-        return {"E": float(self.n_steps), "S": float(max(self.n_steps - 1, 1)), "b": 1.0, "D": 1.0, "C": 1.0,
-                "c": 1.0}
+        T = float(self.n_steps)
+        return {"E": T, "S": float(max(self.n_steps - 1, 1)), "b": T, "D": 1.0, "C": 1.0 / CLASSIFIER_LR_FACTOR,
+                "c": 1.0 / CLASSIFIER_LR_FACTOR}
 
     # ------------------------------------------------------------------ the model
     def _encode(self, x):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import kernels
-from .validation import check_number, check_positive_int
+from .validation import check_int, check_number, check_positive_int
 
 
 def resolve(value, epoch, name="value", low=0.0, high=None, low_open=True):
@@ -34,15 +34,26 @@ class SGD:
     momentum : float or schedule epoch ↦ float in [0, 1).
     lr_scale : dict name → factor multiplying the rate of one parameter (e.g. DrSAE divides a matrix's
         rate by how often it repeats in the unrolled network).
+    update_decay : float ≥ 0, an inverse-time decay *per update* on top of the epoch's rate:
+
+            lr_n = lr(epoch) / (1 + n · update_decay),   n = updates made before this one
+
+        (Torch7's ``optim.sgd`` ``learningRateDecay``, which Rolfe's DrSAE code uses: ``clr = lr / (1 +
+        nevals·lrd)``, recpool ``sgd_decayed_weight_decay.lua``).  The count ``updates`` is part of the
+        optimiser's state (checkpoints carry it) and can start at ``start_update`` (a second phase that goes
+        on counting from the first).  0 (default): no per-update decay.
+    start_update : int ≥ 0, the initial value of ``updates``.
 
     Which path runs: the update is memory-bound, so where the arrays allow (one dtype, C-contiguous) and
     the backend is not "numpy", ``kernels/dense.py``'s ``sgd_step`` does the same arithmetic in one pass;
     ``kernels.set_backend("numpy")`` runs the three NumPy lines of ``step``.
     """
 
-    def __init__(self, params, lr=0.1, momentum=0.0, lr_scale=None):
+    def __init__(self, params, lr=0.1, momentum=0.0, lr_scale=None, update_decay=0.0, start_update=0):
         if not isinstance(params, dict) or not params:
             raise TypeError("params must be a non-empty dict name → array (a model's params)")
+        self.update_decay = check_number(update_decay, "update_decay", low=0.0)
+        self.updates = check_int(start_update, "start_update", 0)
         self.params = params
         self.lr_schedule, self.momentum_schedule = lr, momentum
         self.set_epoch(0)  # checks both
@@ -59,14 +70,21 @@ class SGD:
         self.lr = resolve(self.lr_schedule, epoch, "lr")
         self.momentum = resolve(self.momentum_schedule, epoch, "momentum", 0.0, 1.0, low_open=False)
 
+    @property
+    def current_lr(self):
+        """The rate the next update uses: lr(epoch) / (1 + updates · update_decay)."""
+        return self.lr / (1.0 + self.updates * self.update_decay)
+
     def step(self, grads):
         """Apply one update in place from ``grads`` (a dict with the keys of ``params``)."""
         use_kernel = kernels.use_kernel()
+        base_lr = self.current_lr
+        self.updates += 1
         for name, p in self.params.items():
             g, v = grads[name], self.velocity[name]
             if g.shape != p.shape:
                 raise ValueError(f"grads[{name!r}] must have shape {p.shape}, got {g.shape}")
-            lr = self.lr * self.lr_scale.get(name, 1.0)
+            lr = base_lr * self.lr_scale.get(name, 1.0)
             if use_kernel and p.dtype == g.dtype == v.dtype and p.flags.c_contiguous and g.flags.c_contiguous:
                 from .kernels.dense import sgd_step
                 sgd_step(p, v, g, lr, self.momentum)
@@ -76,18 +94,33 @@ class SGD:
             p += v
 
     def state(self):
-        return {f"velocity/{k}": v for k, v in self.velocity.items()}
+        state = {f"velocity/{k}": v for k, v in self.velocity.items()}
+        state["optimizer/updates"] = np.array(self.updates, dtype=np.int64)
+        return state
 
     def load_state(self, arrays):
         for k, v in self.velocity.items():
             v[...] = arrays[f"velocity/{k}"]
+        if "optimizer/updates" in arrays:  # (checkpoints written before the count existed have none)
+            self.updates = int(arrays["optimizer/updates"])
 
     def check_state(self, arrays):
-        """Raise a ValueError unless ``arrays`` holds a velocity of the right shape for every parameter."""
+        """Raise a ValueError unless ``arrays`` holds a finite real velocity of the right shape for every
+        parameter (a complex velocity would lose its imaginary part in ``load_state``)."""
         for k, v in self.velocity.items():
             got = arrays.get(f"velocity/{k}")
             if got is None or got.shape != v.shape:
                 raise ValueError(f"path: the checkpoint has no optimiser velocity for {k!r} of shape {v.shape}")
+            if not np.issubdtype(got.dtype, np.floating) or not np.all(np.isfinite(got)):
+                raise ValueError(f"path: the checkpoint's optimiser velocity for {k!r} is not finite real floats "
+                                 f"(dtype {got.dtype})")
+        count = arrays.get("optimizer/updates")
+        if count is None:
+            if self.update_decay > 0:  # the decayed rate depends on the count: it cannot be guessed
+                raise ValueError("path: the checkpoint has no update count, which update_decay > 0 needs")
+        elif (np.shape(count) != () or not np.issubdtype(np.asarray(count).dtype, np.integer)
+              or int(count) < 0):
+            raise ValueError(f"path: the checkpoint's update count must be an integer ≥ 0, got {count!r}")
 
 
 # ---------------------------------------------------------------------------------------------- schedules

@@ -287,7 +287,9 @@ class Trainer:
         return total / count
 
     def _record(self, epoch, mean_loss, seconds):
-        record = {"epoch": epoch + 1, "loss": mean_loss, "lr": self.optimizer.lr, "time": seconds}
+        # the rate at the epoch's end (an optimiser with a per-update decay has moved on from its epoch rate)
+        lr = getattr(self.optimizer, "current_lr", self.optimizer.lr)
+        record = {"epoch": epoch + 1, "loss": mean_loss, "lr": lr, "time": seconds}
         record.update({name: fn(self.model) for name, fn in self.monitors.items()})
         self.history.append(**record)
         return record

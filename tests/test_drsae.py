@@ -210,18 +210,21 @@ def test_many_ista_steps_reach_the_nonnegative_lasso_solution():
 def test_init_ista_builds_the_dictionary_from_training_images():
     rng = np.random.default_rng(2)
     x_train = rng.uniform(0, 1, (50, N_VIS)) * (rng.uniform(size=(50, N_VIS)) < 0.5)
+    x_train[:, 0] += 0.5  # no all-zero image (it has no direction to copy)
     model = DrSAE(N_VIS, N_HID, N_CLS, n_steps=11, rng=0, dtype=np.float64).init_ista(x_train, rng=3,
-                                                                                       noise_scale=0.02)
+                                                                                       noise_norm=0.02)
     alpha = 1.25 / 11
     np.testing.assert_allclose(np.linalg.norm(model.D, axis=0), 1.0)
     np.testing.assert_allclose(model.E, alpha * model.D.T)
     np.testing.assert_allclose(model.S, np.eye(N_HID) - alpha * model.D.T @ model.D)
-    np.testing.assert_allclose(model.b, alpha * model.sparsity_weight)
+    np.testing.assert_allclose(model.b, 1e-5)  # the code's initial threshold
+    np.testing.assert_allclose(np.linalg.norm(model.C, axis=1), 1.0)  # unit-norm classifier rows, bias 0
+    np.testing.assert_array_equal(model.c, 0.0)
     # each column is close to one (normalised) training image: cosine well above random directions'
     cos = normalize_rows(x_train) @ model.D
     assert np.all(cos.max(axis=0) > 0.7)
     # without noise a column *is* a training image
-    exact = DrSAE(N_VIS, N_HID, N_CLS, rng=0, dtype=np.float64).init_ista(x_train, rng=3, noise_scale=0.0)
+    exact = DrSAE(N_VIS, N_HID, N_CLS, rng=0, dtype=np.float64).init_ista(x_train, rng=3, noise_norm=0.0)
     assert np.allclose((normalize_rows(x_train) @ exact.D).max(axis=0), 1.0)
     # an ISTA encoder has every unit's encoder parallel to its decoder: all part-units
     np.testing.assert_allclose(model.unit_analysis()["angle"], 0.0, atol=1e-6)
@@ -231,7 +234,7 @@ def test_init_ista_builds_the_dictionary_from_training_images():
 # ---------------------------------------------------------------------------------------------- constraints
 def test_project_norms_enforces_the_bounds_in_place():
     model = DrSAE(N_VIS, N_HID, N_CLS, n_steps=11, rng=0)
-    assert model.max_norm_E == pytest.approx(1.25 / 10)  # the paper's 1.25/(T − 1)
+    assert model.max_norm_E == pytest.approx(1.25 / 11)  # the code's 1.25/T
     rng = np.random.default_rng(0)
     for name, v in model.params.items():
         v[...] = rng.normal(0, 3, v.shape)
@@ -256,11 +259,16 @@ def test_project_norms_enforces_the_bounds_in_place():
 
 
 def test_code_bound_and_lr_scale():
-    code_bound = DrSAE(N_VIS, N_HID, N_CLS, n_steps=11, rng=0, max_norm_E=1.25 / 11)
-    assert code_bound.max_norm_E == pytest.approx(1.25 / 11)
+    paper_bound = DrSAE(N_VIS, N_HID, N_CLS, n_steps=11, rng=0, max_norm_E=1.25 / 10)
+    assert paper_bound.max_norm_E == pytest.approx(1.25 / 10)
+    # the author's T = 2 runs: c = 1.25/4 sets both the initial ISTA step and the bound
+    t2 = DrSAE(N_VIS, N_HID, N_CLS, n_steps=2, rng=0, step_constant=1.25 / 4, dtype=np.float64)
+    assert t2.max_norm_E == pytest.approx(1.25 / 8)
+    np.testing.assert_allclose(t2.E, (1.25 / 8) * t2.D.T)
     scale = DrSAE(N_VIS, N_HID, N_CLS, n_steps=11, rng=0).lr_scale()
     assert set(scale) == {"E", "S", "b", "D", "C", "c"}
-    assert scale["E"] == 11 and scale["S"] == 10 and scale["D"] == scale["C"] == 1
+    assert scale["E"] == scale["b"] == 11 and scale["S"] == 10 and scale["D"] == 1
+    assert scale["C"] == pytest.approx(5) and scale["c"] == pytest.approx(5)  # the code's 0.2 for the classifier
     assert DrSAE(N_VIS, N_HID, N_CLS, n_steps=1, rng=0).lr_scale()["S"] == 1
 
 
@@ -357,7 +365,7 @@ def test_bad_inputs_are_named_and_leave_params_unchanged():
         (lambda: model.init_ista(x[:, :-1]), ValueError, "x_train"),
         (lambda: model.init_ista(x, alpha=-1.0), ValueError, "alpha"),
         (lambda: model.init_ista(x, b=np.zeros(N_HID + 1)), ValueError, "b"),
-        (lambda: model.init_ista(x, noise_scale=-1.0), ValueError, "noise_scale"),
+        (lambda: model.init_ista(x, noise_norm=-1.0), ValueError, "noise_norm"),
         (lambda: model.set_ista(alpha=0.0), ValueError, "alpha"),
         (lambda: model.set_ista(b=np.zeros((2, 2))), ValueError, "b"),
         (lambda: model.sparse_coding_loss(x, np.zeros((len(x) + 1, N_HID))), ValueError, "z"),
@@ -389,7 +397,7 @@ def test_author_init_on_mnist_is_a_converging_ista_only_thanks_to_the_noise(mnis
     objective = [model.sparse_coding_loss(x_valid, z) for z in model.encode(x_valid, return_all=True)]
     assert np.all(np.diff(objective) < 0), objective
     assert objective[-1] < 0.6 * objective[0]  # z⁰ = 0 scores ½‖x‖² = 0.5
-    bare = DrSAE(784, 400, 10, rng=0).init_ista(mnist.x_train, rng=0, noise_scale=0.0)
+    bare = DrSAE(784, 400, 10, rng=0).init_ista(mnist.x_train, rng=0, noise_norm=0.0)
     assert (1.25 / 11) * np.linalg.norm(bare.D.astype(np.float64), 2) ** 2 > 2  # beyond ISTA's stable steps
     bare_objective = [bare.sparse_coding_loss(x_valid, z) for z in bare.encode(x_valid, return_all=True)]
     assert bare_objective[-1] > objective[0]  # worse than no code at all
@@ -401,9 +409,9 @@ def test_a_few_hundred_sgd_steps_on_mnist_reduce_the_loss_and_learn_the_classes(
     data = mnist
     x, y = normalize_rows(data.x_train), data.y_train
     x_valid, y_valid = normalize_rows(data.x_valid), data.y_valid
-    # 64 units for speed; the default noise 1/√n_hidden is sized for the paper's 400 units (at 64 it would swamp
-    # the images), so this small dictionary gets lighter noise
-    model = DrSAE(784, 64, 10, rng=0).init_ista(x, rng=0, noise_scale=0.01)
+    # 64 units for speed; this small dictionary gets lighter noise than the code's (ν = 1, 0.25 × an image) so
+    # that its few columns stay image-like
+    model = DrSAE(784, 64, 10, rng=0).init_ista(x, rng=0, noise_norm=0.1)
     rng, scale, lr = np.random.default_rng(0), model.lr_scale(), 5e-2
     loss_before = model.sparse_coding_loss(x_valid)
 

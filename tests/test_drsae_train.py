@@ -118,3 +118,52 @@ def test_time_budget_stops_between_epochs_with_the_checkpoint_written(tmp_path):
     assert (tmp_path / "unsupervised.npz").is_file() and not (tmp_path / "model.npz").exists()
     with pytest.raises(ValueError, match="seconds"):
         TimeBudget(0)
+
+
+# ---------------------------------------------------------------------------------------------- the author's units
+def test_the_codes_summed_loss_at_5e_3_and_the_batch_mean_at_0_25_give_the_same_update():
+    """recpool sums every cost over the minibatch and weights the reconstruction by 5 (L1 0.09, NLL 1): per
+    example 5 × (½‖x − Dz‖² + 0.018‖z‖₁ + 0.2·NLL).  Its step −5e-3 · Σ_n 5 ∇ℓ_n (each ∇ℓ_n computed on one image
+    alone) must equal the lab's −0.25 · ∇(batch mean) at batch 10, parameter by parameter with the code's factors."""
+    from pretrainlab.drsae_train import _optimizer
+
+    rng = np.random.default_rng(0)
+    x = normalize_rows(rng.uniform(0, 1, (10, 12)))
+    y = rng.integers(0, 3, 10)
+    model = DrSAE(12, 6, 3, n_steps=4, rng=1, dtype=np.float64).init_ista(x, rng=2)
+    start = {k: v.copy() for k, v in model.params.items()}
+    # the code's form, by hand: per-example gradients of 5·ℓ_n, summed, rate 5e-3 times the module's factor
+    summed = {k: np.zeros_like(v) for k, v in start.items()}
+    for n in range(10):
+        _, g = model.loss_and_grads(x[n:n + 1], y[n:n + 1])
+        for k in summed:
+            summed[k] += 5.0 * g[k]
+    factor = {k: 1.0 / d for k, d in model.lr_scale().items()}
+    expected = {k: start[k] - 5e-3 * factor[k] * summed[k] for k in start}
+    # the lab's form: the protocol's default rate on the batch-mean gradient, through the optimiser
+    protocol = DrSAEProtocol()
+    assert protocol.lr == pytest.approx(5e-3 * 5 * 10) and protocol.batch_size == 10 and protocol.momentum == 0
+    _, grads = model.loss_and_grads(x, y)
+    _optimizer(model, protocol).step(grads)
+    for k in start:
+        np.testing.assert_allclose(model.params[k], expected[k], rtol=1e-10, atol=1e-14, err_msg=k)
+
+
+def test_the_rate_decays_per_update_across_both_phases_and_the_bounds_every_fifth_update():
+    x, y, xv, yv = _data()
+    protocol = DrSAEProtocol(unsupervised_epochs=2, discriminative_epochs=3, batch_size=8, lr=0.2,
+                             update_decay=0.01, patience=10, min_epochs=0)
+    model = _model(x)
+    calls = []
+    original = model.project_norms
+    model.project_norms = lambda names=("D", "E", "C"): calls.append(tuple(names)) or original(names)
+    result = train_drsae(model, x, y, xv, yv, protocol, rng=0)
+    per_epoch = len(x) // 8  # 4 updates an epoch
+    # the rate after each epoch: lr / (1 + n · decay), n the updates made so far, counted on through phase 2
+    n_done = per_epoch * np.arange(1, 6)
+    lrs = result["unsupervised"]["lr"] + result["discriminative"]["lr"]
+    np.testing.assert_allclose(lrs, 0.2 / (1 + n_done * 0.01))
+    # D and E projected after updates 1, 6, 11, 16 (the code's repair_interval 5), C after every update
+    full = [i + 1 for i, names in enumerate(calls) if "D" in names]
+    assert len(calls) == 5 * per_epoch and full == [1, 6, 11, 16]
+    assert all("C" in names for names in calls)
