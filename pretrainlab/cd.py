@@ -81,6 +81,9 @@ class ContrastiveDivergence:
         if chains is not None and (chains.ndim != 2 or chains.shape[1] != self.rbm.n_visible):
             raise ValueError(f"path: {path} holds fantasy particles of shape {chains.shape}, "
                              f"expected (n_chains, {self.rbm.n_visible})")
+        # the chains are binary states of the visibles: NaN, 0.5 or a complex value is a corrupt file
+        if chains is not None and (chains.dtype.kind not in "fiub" or not np.all((chains == 0) | (chains == 1))):
+            raise ValueError(f"path: {path} holds fantasy particles that are not binary (0/1) states")
 
     def load_state(self, arrays):
         chains = arrays.get("chains")

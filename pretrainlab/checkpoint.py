@@ -7,12 +7,58 @@ refused). Everything is checked before anything is written: a refused file leave
 """
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 TMP_SUFFIX = ".npz.tmp"
+#: the bounds of every JSON text the lab reads from a file (``parse_json``): a crafted file is refused, never
+#: allowed to exhaust the stack (JSON nested 10⁵ deep) or the memory
+JSON_MAX_CHARS = 64 * 2 ** 20
+JSON_MAX_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def parse_json(text, what, max_chars=JSON_MAX_CHARS, max_depth=JSON_MAX_DEPTH):
+    """The JSON value in ``text``, or a ValueError naming ``what``: the one bounded reader of JSON from files.
+
+    Refuses a text longer than ``max_chars`` or nested deeper than ``max_depth`` *before* parsing (Python's
+    parser recurses once per level: 10⁵ levels raise RecursionError, not a clear error). NaN and ±Infinity are
+    accepted, as ``json.dumps`` writes them (a monitor evaluated every few epochs records NaN in between).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{what}: JSON text must be a str, got {type(text).__name__}")
+    if len(text) > max_chars:
+        raise ValueError(f"{what}: {len(text)} characters of JSON, more than the {max_chars} a lab file may hold")
+    brackets = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8", "replace"), np.uint8)
+    steps = (np.isin(brackets, (91, 123)).astype(np.int64) - np.isin(brackets, (93, 125)))  # [{ open, ]} close
+    depth = int(np.cumsum(steps).max()) if steps.size else 0
+    if depth > max_depth:
+        raise ValueError(f"{what}: JSON nested {depth} deep, deeper than the {max_depth} a lab file may hold")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise ValueError(f"{what}: unreadable JSON ({type(err).__name__}: {err})") from err
+
+
+def read_json(path, what="file", expect=None):
+    """The JSON in the file at ``path`` through ``parse_json`` (its size checked before it is read); with
+    ``expect`` (a type, e.g. dict) a value of another type is a ValueError naming ``path``."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > 4 * JSON_MAX_CHARS:  # (≤ 4 bytes per character in UTF-8): refused before it is read
+            raise ValueError(f"{what}: {path} holds {size} bytes, more than a lab JSON file may hold")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what}: cannot read {path} ({type(err).__name__}: {err})") from err
+    value = parse_json(text, f"{what} {path}")
+    if expect is not None and not isinstance(value, expect):
+        raise ValueError(f"{what}: {path} holds a JSON {type(value).__name__}, not the {expect.__name__} a "
+                         "pretrainlab run writes there (a file from elsewhere?)")
+    return value
 
 
 def read_npz(path, what="file"):
@@ -125,7 +171,7 @@ def generator_state_fits(state, rng):
     """
     try:
         np.random.Generator(type(rng.bit_generator)()).bit_generator.state = state
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a counter of 2²⁰⁰
         return False
     return True
 
@@ -134,25 +180,92 @@ def read_meta(arrays, path, key="__meta__"):
     """The JSON object stored under ``key``, or a ValueError naming ``path``."""
     if key not in arrays:
         raise ValueError(f"path: {path} is not a pretrainlab checkpoint (no {key} entry)")
+    entry = arrays[key]
+    if not isinstance(entry, np.ndarray) or entry.dtype.kind != "U" or entry.ndim != 0:
+        raise ValueError(f"path: {path} has an unreadable {key} entry (not one JSON string)")
     try:
-        meta = json.loads(str(arrays[key]))
-    except (TypeError, ValueError) as err:
+        meta = parse_json(str(entry), f"path: {path} {key} entry")
+    except ValueError as err:
         raise ValueError(f"path: {path} has an unreadable {key} entry ({err})") from err
     if not isinstance(meta, dict):
         raise ValueError(f"path: {path} has a malformed {key} entry")
     return meta
 
 
-def check_params(arrays, params, path):
-    """Raise a ValueError naming ``path`` unless ``arrays`` holds a finite ``param/NAME`` of each param's shape."""
+def check_params(arrays, params, path, prefix="param/"):
+    """Raise a ValueError naming ``path`` unless ``arrays`` holds a finite real float ``PREFIX NAME`` of each
+    param's shape (``prefix`` "param/" for the parameters, "best/" for early stopping's best ones,
+    "velocity/" for the optimiser's velocity): a complex array would lose its imaginary part, a wrong shape
+    would broadcast."""
     for k, p in params.items():
-        a = arrays.get(f"param/{k}")
+        a = arrays.get(f"{prefix}{k}")
         if a is None:
-            raise ValueError(f"path: {path} has no parameter {k!r}")
+            raise ValueError(f"path: {path} has no {prefix}{k}")
         if a.shape != p.shape:
-            raise ValueError(f"path: {path} holds {k} of shape {a.shape}, the model needs {p.shape}")
+            raise ValueError(f"path: {path} holds {prefix}{k} of shape {a.shape}, the model needs {p.shape}")
         if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
-            raise ValueError(f"path: {path} holds a non-finite or non-float {k}")
+            raise ValueError(f"path: {path} holds a non-finite or non-float {prefix}{k} (dtype {a.dtype})")
+
+
+def _plain(value):
+    """``value`` as JSON gives it back (tuples → lists, NumPy scalars → numbers), so stored and live compare."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def check_same_config(meta, model, path):
+    """Raise a ValueError naming ``path`` unless the file's ``config`` is ``model.config()``: a resumed run must
+    be the same configuration (a ReLU MLP's checkpoint never resumes a sigmoid MLP, a DrSAE with T = 2 never
+    one with T = 3). A key the file lacks (written before the key existed) is not compared."""
+    stored = meta.get("config")
+    if not isinstance(stored, dict):
+        raise ValueError(f"path: {path} has no model config")
+    current = _plain(model.config())
+    differ = [f"{k}: file {stored[k]!r}, model {current[k]!r}" for k in sorted(current)
+              if k in stored and stored[k] != current[k]]
+    if differ:
+        raise ValueError(f"path: {path} holds a {type(model).__name__} of another configuration ("
+                         + "; ".join(differ) + "); resume only the run that wrote it, or delete the file")
+
+
+def check_history(records, path):
+    """``records`` (a History's dict name → list of numbers) as stored in a checkpoint, or a ValueError naming
+    ``path``: a history of strings must not reach the monitors' arithmetic."""
+    if not isinstance(records, dict):
+        raise ValueError(f"path: {path} has a malformed history (not a dict)")
+    for name, values in records.items():
+        if not isinstance(values, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"path: {path} has a malformed history: {name!r} is not a list of numbers")
+    return records
+
+
+def declared_minimum(config):
+    """A lower bound on the parameter count of the model ``config`` declares, computed without building it.
+
+    Every model of the registry holds a weight matrix between its input and its first hidden layer
+    (``n_visible`` × ``n_hidden``) and, for an MLP, one between each pair of consecutive ``layer_sizes``.
+    """
+    def size(value):
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    sizes = config.get("layer_sizes")
+    if isinstance(sizes, list):
+        return sum(size(a) * size(b) for a, b in zip(sizes, sizes[1:]))
+    return size(config.get("n_visible")) * size(config.get("n_hidden"))
+
+
+def check_declared_size(config, arrays, path):
+    """Refuse (ValueError naming ``path``) a config declaring more parameters than the file holds values.
+
+    The cap on what a file may declare: a few hundred bytes naming a 10⁶ × 10⁶ RBM would otherwise ask for TiBs
+    (MemoryError) before the parameters' shapes are compared. The file's arrays are in memory already, so the
+    bound costs nothing and a genuine file always meets it.
+    """
+    held = sum(a.size for k, a in arrays.items() if k.startswith("param/"))
+    declared = declared_minimum(config)
+    if declared > held:
+        raise ValueError(f"path: {path} declares a model of at least {declared} parameters but holds only {held} "
+                         "parameter values (a corrupt or crafted file)")
 
 
 def load_model(path, arrays=None):
@@ -169,6 +282,7 @@ def load_model(path, arrays=None):
     config = meta.get("config")
     if not isinstance(config, dict):
         raise ValueError(f"path: {path} has no model config")
+    check_declared_size(config, arrays, path)
     try:
         model = registry[name](**config)
     except (TypeError, ValueError) as err:

@@ -101,6 +101,8 @@ def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False, y=N
     settings = settings or LayerSettings()
     rng = as_generator(rng)
     h = check_array(x, "x", low=0.0, high=1.0)
+    if checkpoints is not None and (isinstance(checkpoints, (str, bytes, Path)) or not hasattr(checkpoints, "__len__")):
+        raise TypeError(f"checkpoints must be a list of file paths, one per layer, got {checkpoints!r}")
     if checkpoints is not None and len(checkpoints) != len(hidden_sizes):
         raise ValueError(f"checkpoints must give one path per layer ({len(hidden_sizes)}), got {len(checkpoints)}")
     resuming = checkpoints is not None
@@ -128,7 +130,11 @@ def load_or_pretrain(paths, x, hidden_sizes, settings, rng, verbose=False, y=Non
     else ``greedy_pretrain(..., checkpoints=paths)``, which goes on after the layers an interrupted run saved.
     The experiments keep their pretrained stacks this way, so a rerun never pretrains a finished stack again."""
     if all(Path(p).is_file() for p in paths):
-        return [load_model(p) for p in paths]
+        stack, n_in = [], np.shape(x)[1]
+        for path, n_hidden in zip(paths, hidden_sizes):  # each file checked: an autoencoder is not a DBN layer
+            stack.append(_check_layer(load_model(path), Path(path), settings, n_in, n_hidden))
+            n_in = n_hidden
+        return stack
     return greedy_pretrain(x, hidden_sizes, settings, rng=rng, verbose=verbose, y=y, checkpoints=paths)
 
 
@@ -139,12 +145,18 @@ def _saved_layer(path, settings, n_in, n_hidden, rng):
     if not path.is_file():
         return None
     arrays = read_npz(path, "checkpoint")  # read once: the layer and the generator state both come from it
-    layer = load_model(path, arrays)
+    layer = _check_layer(load_model(path, arrays), path, settings, n_in, n_hidden)
+    return layer if restore_generator(path, rng, arrays) else None
+
+
+def _check_layer(layer, path, settings, n_in, n_hidden):
+    """``layer`` if it is the kind (RBM or tied autoencoder, ``settings.kind``) and shape this stack needs, else a
+    ValueError naming ``path`` (study 2 must not report DBN numbers from autoencoder files)."""
     kind = BernoulliRBM if settings.kind == "rbm" else TiedAutoencoder
     if type(layer) is not kind or layer.W.shape != (n_in, n_hidden):
         raise ValueError(f"checkpoints: {path} holds a {type(layer).__name__} of shape {layer.W.shape}, not the "
                          f"{kind.__name__} of shape {(n_in, n_hidden)} this stack needs (delete it to retrain)")
-    return layer if restore_generator(path, rng, arrays) else None
+    return layer
 
 
 def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import check_params, generator_state_fits, read_meta, read_npz, save_model
+from .checkpoint import (check_history, check_params, check_same_config, generator_state_fits, read_meta, read_npz,
+                         save_model)
 from .data import minibatches
 from .validation import as_generator, check_array, check_int, check_labels, check_number, check_positive_int
 
@@ -126,13 +127,58 @@ class EarlyStopping:
 
 
 # ---------------------------------------------------------------------------------------------- the loop
+def _check_trainer_arguments(model, optimizer, step, monitors, early_stopping, callbacks, after_step):
+    """The Trainer's arguments checked before anything is built: a wrong type is a TypeError naming the argument
+    here, not an AttributeError (or a TypeError after an epoch of training) later."""
+    params = getattr(model, "params", None)
+    if not isinstance(params, dict) or not all(isinstance(p, np.ndarray) for p in params.values()):
+        raise TypeError(f"model must be one of the lab's models (a params dict name → array), got "
+                        f"{type(model).__name__}")
+    missing = [m for m in ("step", "set_epoch", "state", "load_state", "check_state")
+               if not callable(getattr(optimizer, m, None))]
+    if missing:
+        raise TypeError(f"optimizer must be an optimiser of optim.py (e.g. SGD(model.params, lr=0.1)), got "
+                        f"{type(optimizer).__name__} (no {', '.join(missing)})")
+    if step is None and not callable(getattr(model, "loss_and_grads", None)):
+        raise TypeError(f"step is required: a {type(model).__name__} has no loss_and_grads (an RBM trains with "
+                        "step=ContrastiveDivergence(rbm))")
+    if step is not None and not callable(step):
+        raise TypeError(f"step must be callable (x_batch, y_batch) → (loss, grads), got {type(step).__name__}")
+    if monitors is not None and (not isinstance(monitors, dict) or not all(callable(f) for f in monitors.values())):
+        raise TypeError("monitors must be a dict name → callable(model) → float")
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
+    for name, fns in (("callbacks", callbacks), ("after_step", after_step)):
+        if isinstance(fns, (str, bytes)) or not hasattr(fns, "__iter__") or not all(callable(f) for f in fns):
+            raise TypeError(f"{name} must be a list of callables, got {fns!r}")
+
+
+def _checkpoint_path(checkpoint):
+    """``checkpoint`` as a Path of a file that can be written, or a TypeError/ValueError naming it (a folder, or
+    a path under a file, must be refused now, not when the first epoch's checkpoint is written)."""
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, bytes, Path)) and not hasattr(
+            checkpoint, "__fspath__"):
+        raise TypeError(f"checkpoint must be a file path, got {type(checkpoint).__name__}")
+    path = Path(checkpoint.decode() if isinstance(checkpoint, bytes) else checkpoint)
+    if path.is_dir():
+        raise ValueError(f"checkpoint: {path} is a folder; give a file path such as {path / 'checkpoint.npz'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"checkpoint: {parent} is a file, so {path} cannot be written")
+            break
+    return path
+
+
 class Trainer:
     """Minibatch training of any model exposing ``params``.
 
     Parameters
     ----------
     model : object with ``params`` (dict name → array, updated in place) and ``config()``.
-    optimizer : ``optim.SGD`` over ``model.params``; its rate and momentum may be schedules of the epoch.
+    optimizer : ``optim.SGD`` over ``model.params``; its rate and momentum may be schedules of the epoch. An
+        optimiser with ``takes_closure = True`` (conjugate gradients) gets ``step(closure)`` instead of the
+        gradients, ``closure() → (loss, grads)`` evaluating the batch at the current parameters.
     step : callable ``(x_batch, y_batch) → (loss, grads)``; default ``model.loss_and_grads``. If it has
         ``set_epoch(epoch)`` (e.g. CD's k schedule) the trainer calls it before each epoch; if it has
         ``state()`` / ``load_state(arrays)`` (PCD's fantasy particles) that state goes into the checkpoint.
@@ -150,6 +196,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, step=None, batch_size=100, monitors=None, early_stopping=None,
                  callbacks=(), after_step=(), checkpoint=None, rng=None, verbose=True):
+        _check_trainer_arguments(model, optimizer, step, monitors, early_stopping, callbacks, after_step)
         self.model = model
         self.optimizer = optimizer
         self.step = step if step is not None else model.loss_and_grads
@@ -161,7 +208,7 @@ class Trainer:
                              f"{sorted(self.monitors)}")
         self.callbacks = list(callbacks)
         self.after_step = list(after_step)
-        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.checkpoint = None if checkpoint is None else _checkpoint_path(checkpoint)
         self.rng = as_generator(rng)
         self.verbose = verbose
         self.history = History()
@@ -193,20 +240,31 @@ class Trainer:
         save_model(self.model, path, extra)
 
     def _check_checkpoint(self, arrays, path):
-        """Everything ``load_checkpoint`` will write, checked first: returns the parsed trainer state."""
+        """Everything ``load_checkpoint`` will write, checked first: returns the parsed trainer state.
+
+        The class, the configuration (``config()``: a ReLU MLP's file never resumes a sigmoid MLP), the
+        parameters, the optimiser's velocity, the estimator's state (PCD's chains), the epoch, the history,
+        the generator states and the early-stopping state with its ``best/*`` parameters: each of its kind,
+        shape and dtype, and finite.
+        """
         meta = read_meta(arrays, path)
         if str(meta.get("class", "")).rpartition(".")[2] != type(self.model).__name__:
             raise ValueError(f"path: {path} holds a {meta.get('class')}, not a {type(self.model).__name__}")
+        check_same_config(meta, self.model, path)
         check_params(arrays, self.model.params, path)
         self.optimizer.check_state(arrays)
         state = read_meta(arrays, path, "__trainer__")
         try:
             epoch = state["epoch"]
-            history = History(state["history"])
+            history = History(check_history(state["history"], path))
             rngs = state["rng"]
+            if not isinstance(rngs, dict):
+                raise TypeError("rng is not a dict")
             bad = [key for key in rngs if not generator_state_fits(rngs[key], self.rng)]
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"path: {path} has malformed trainer state ({err})") from err
+        if "model" in rngs and not isinstance(getattr(self.model, "rng", None), np.random.Generator):
+            bad.append("model")  # a generator for a model that has none: another kind of model's file
         if bad or "trainer" not in rngs:
             raise ValueError(f"path: {path} has malformed trainer state (generator state {bad or ['trainer']})")
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
@@ -214,7 +272,20 @@ class Trainer:
         check_state = getattr(self.step, "check_state", None)
         if callable(check_state):
             check_state({k[len("step/"):]: v for k, v in arrays.items() if k.startswith("step/")}, path)
-        return epoch, history, rngs, state.get("early_stopping")
+        stopping = state.get("early_stopping")
+        if self.early_stopping is not None and stopping is not None:
+            self._check_stopping_state(stopping, epoch, arrays, path)
+        return epoch, history, rngs, stopping
+
+    def _check_stopping_state(self, stopping, epoch, arrays, path):
+        """The early-stopping record (best value, best epoch) and its ``best/*`` parameters, checked."""
+        best, best_epoch = (stopping.get("best"), stopping.get("best_epoch")) if isinstance(stopping, dict) else (
+            None, None)
+        if (isinstance(best, bool) or not isinstance(best, (int, float)) or math.isnan(best)
+                or isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or not -1 <= best_epoch <= epoch):
+            raise ValueError(f"path: {path} has a malformed early-stopping state {stopping!r}")
+        if best_epoch >= 0 or any(k.startswith("best/") for k in arrays):
+            check_params(arrays, self.model.params, path, prefix="best/")
 
     def load_checkpoint(self, path=None):
         """Restore a checkpoint written by ``save_checkpoint``. Everything is checked before anything is
@@ -233,10 +304,11 @@ class Trainer:
         if "model" in rngs:
             self.model.rng.bit_generator.state = rngs["model"]
         if self.early_stopping is not None and stopping is not None:
-            self.early_stopping.best = stopping["best"]
+            self.early_stopping.best = float(stopping["best"])
             self.early_stopping.best_epoch = stopping["best_epoch"]
             if all(f"best/{k}" in arrays for k in self.model.params):
-                self.early_stopping.best_params = {k: arrays[f"best/{k}"].copy() for k in self.model.params}
+                self.early_stopping.best_params = {k: arrays[f"best/{k}"].astype(p.dtype)
+                                                   for k, p in self.model.params.items()}
 
     # -- the loop, step by step ----------------------------------------------------------------
     def _check_data(self, x, y):
@@ -272,11 +344,18 @@ class Trainer:
         total, count = 0.0, 0
         bar = tqdm(minibatches(x, y, self.batch_size, rng=self.rng), total=math.ceil(len(x) / self.batch_size),
                    desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not self.verbose)
+        # A line-search optimiser (``published.ConjugateGradient``) evaluates the batch's loss itself, as often
+        # as its searches need: it takes the closure and returns the first evaluation, (loss, grads).
+        takes_closure = getattr(self.optimizer, "takes_closure", False)
         for xb, yb in bar:
-            loss, grads = self.step(xb, yb)
+            if takes_closure:
+                loss, grads = self.optimizer.step(lambda xb=xb, yb=yb: self.step(xb, yb))
+            else:
+                loss, grads = self.step(xb, yb)
             if not (math.isfinite(loss) and _all_finite(grads.values())):
                 raise self._diverged(epoch, last_good, f"the loss or a gradient (loss = {loss})")
-            self.optimizer.step(grads)
+            if not takes_closure:
+                self.optimizer.step(grads)
             for fn in self.after_step:
                 fn(self.model)
             if not _all_finite(params.values()):  # a finite but huge step can overflow the weights

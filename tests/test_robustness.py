@@ -104,7 +104,7 @@ def test_loading_checks_everything_before_writing(tmp_path):
     for name, rngs in (("foreign", {"trainer": {"bit_generator": "MT19937", "state": {}}}), ("none", {})):
         edited = dict(arrays, __trainer__=np.array(json.dumps(dict(state, rng=rngs))))
         np.savez(tmp_path / f"rng-{name}.npz", **edited)  # a good checkpoint but for its generator state
-    for path, message in ((tmp_path / "other.npz", "shape"), (tmp_path / "plain.npz", "velocity"),
+    for path, message in ((tmp_path / "other.npz", "another configuration"), (tmp_path / "plain.npz", "velocity"),
                           (tmp_path / "rng-foreign.npz", "generator state"),
                           (tmp_path / "rng-none.npz", "generator state")):
         rbm = BernoulliRBM(9, 4, rng=0)

@@ -7,7 +7,8 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from ..mlp import HIDDEN_ACTIVATIONS, MLP
 from ..pretrain import LayerSettings, greedy_pretrain, to_mlp
 from ..validation import check_number, check_positive_int
-from ._common import FLOATS, LabEstimator, check_sgd_params, generator, make_trainer, validate_data
+from ._common import (FLOATS, LabEstimator, check_real_kind, check_sgd_params, generator, make_trainer,
+                      unchanged_on_error, validate_data)
 
 
 class MLPClassifier(ClassifierMixin, LabEstimator):
@@ -54,18 +55,18 @@ class MLPClassifier(ClassifierMixin, LabEstimator):
 
     def _start(self, X, classes):
         self._check_params()
-        self.classes_ = classes
         if len(classes) < 2:
             raise ValueError(f"y must hold at least 2 classes to train a classifier, got 1 class ({classes[0]!r})")
         rng = generator(self.random_state)
-        self.mlp_ = self._build(X, len(classes), rng)
-        self._trainer = make_trainer(self, self.mlp_, rng)
+        mlp = self._build(X, len(classes), rng)
+        self.classes_, self.mlp_, self._trainer = classes, mlp, make_trainer(self, mlp, rng)
 
-    def _validate(self, X, y="no_validation", reset=True):
+    def _validate(self, X, y="no_validation", reset=True, clip=False):
         """As LabEstimator's, with y checked to hold class labels (before X's domain: a regression target is
         reported as such)."""
         if isinstance(y, str) and y == "no_validation":
-            return super()._validate(X, reset=reset)
+            return super()._validate(X, reset=reset, clip=clip)
+        check_real_kind(X)
         X, y = validate_data(self, X, y, dtype=FLOATS, reset=reset)
         check_classification_targets(y)
         return self._check_domain(X), y
@@ -82,25 +83,28 @@ class MLPClassifier(ClassifierMixin, LabEstimator):
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y):
         """Train a fresh network for ``n_iter`` epochs on X (n_samples, n_features) and labels y; returns self."""
-        X, y = self._validate(X, y, reset=True)
-        self._start(X, np.unique(y))
-        self._trainer.fit(X, self._encode(y), epochs=self.n_iter)
-        self.n_iter_ = self._trainer.epoch
+        with unchanged_on_error(self):
+            X, y = self._validate(X, y, reset=True)
+            self._start(X, np.unique(y))
+            self._trainer.fit(X, self._encode(y), epochs=self.n_iter)
+            self.n_iter_ = self._trainer.epoch
         return self
 
     def partial_fit(self, X, y, classes=None):
         """One epoch on (X, y), continuing the network; the first call needs ``classes`` (every label to expect)."""
-        first = not hasattr(self, "mlp_")
-        X, y = self._validate(X, y, reset=first)
-        if first:
-            if classes is None:
-                raise ValueError("classes must be given on the first call to partial_fit (all labels to expect)")
-            self._start(X, unique_labels(classes))
-        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
-            raise ValueError(f"classes {list(unique_labels(classes))} differ from those of the first call "
-                             f"{list(self.classes_)}")
-        self._trainer.fit(X.astype(self.mlp_.dtype, copy=False), self._encode(y), epochs=self._trainer.epoch + 1)
-        self.n_iter_ = self._trainer.epoch
+        with unchanged_on_error(self):
+            first = not hasattr(self, "mlp_")
+            X, y = self._validate(X, y, reset=first)
+            if first:
+                if classes is None:
+                    raise ValueError("classes must be given on the first call to partial_fit (all labels to expect)")
+                self._start(X, unique_labels(classes))
+            elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+                raise ValueError(f"classes {list(unique_labels(classes))} differ from those of the first call "
+                                 f"{list(self.classes_)}")
+            y = self._encode(y)  # (a label not in classes_ is refused before the epoch)
+            self._trainer.fit(X.astype(self.mlp_.dtype, copy=False), y, epochs=self._trainer.epoch + 1)
+            self.n_iter_ = self._trainer.epoch
         return self
 
     # -- prediction ----------------------------------------------------------------------------

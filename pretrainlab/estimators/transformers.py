@@ -8,7 +8,7 @@ from ..autoencoder import TiedAutoencoder
 from ..cd import ContrastiveDivergence
 from ..rbm import BernoulliRBM
 from ..validation import check_positive_int
-from ._common import FLOATS, LabEstimator, check_sgd_params, generator, make_trainer
+from ._common import FLOATS, LabEstimator, check_sgd_params, generator, make_trainer, unchanged_on_error
 
 
 class _LabTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LabEstimator):
@@ -23,20 +23,22 @@ class _LabTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LabEsti
 
     def fit(self, X, y=None):
         """Train a fresh model for ``n_iter`` epochs on X (n_samples, n_features); returns self."""
-        X = self._validate(X, reset=True)
-        self._start(X)
-        self._trainer.fit(X, epochs=self.n_iter)
-        self.n_iter_ = self._trainer.epoch
+        with unchanged_on_error(self):
+            X = self._validate(X, reset=True)
+            self._start(X)
+            self._trainer.fit(X, epochs=self.n_iter)
+            self.n_iter_ = self._trainer.epoch
         return self
 
     def partial_fit(self, X, y=None):
         """One epoch on X, continuing the model (the first call builds it from X's shape and dtype); returns self."""
-        first = not hasattr(self, "_trainer")
-        X = self._validate(X, reset=first)
-        if first:
-            self._start(X)
-        self._trainer.fit(X.astype(self._trainer.model.dtype, copy=False), epochs=self._trainer.epoch + 1)
-        self.n_iter_ = self._trainer.epoch
+        with unchanged_on_error(self):
+            first = not hasattr(self, "_trainer")
+            X = self._validate(X, reset=first)
+            if first:
+                self._start(X)
+            self._trainer.fit(X.astype(self._trainer.model.dtype, copy=False), epochs=self._trainer.epoch + 1)
+            self.n_iter_ = self._trainer.epoch
         return self
 
     @property

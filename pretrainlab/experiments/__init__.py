@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checkpoint import remove_stale_temporaries
+from ..checkpoint import read_json, remove_stale_temporaries
 from ..sweep import run_units
 
 EXPERIMENTS = {
@@ -34,6 +34,8 @@ EXPERIMENTS = {
 MODES = ("quick", "default", "full")
 #: every experiment writes under pretrainlab-runs/NAME unless told otherwise
 RUNS_ROOT = Path("pretrainlab-runs")
+#: the keys of results.json under which the sweeping experiments keep their finished units' records
+RECORD_LISTS = ("runs", "models")
 
 
 class RunFolderMismatch(ValueError):
@@ -77,7 +79,14 @@ class Run:
     def stored_results(self, filename="results.json"):
         """What an earlier invocation of this run wrote (``{}`` if nothing yet): a resumed run skips its units."""
         path = self.out / filename
-        return json.loads(path.read_text()) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        stored = read_json(path, "out", expect=dict)
+        for key in RECORD_LISTS:  # the experiments read their finished units from these
+            if key in stored and not (isinstance(stored[key], list) and all(isinstance(r, dict) for r in stored[key])):
+                raise ValueError(f"out: {path} holds a malformed {key!r} (not a list of records); delete the file "
+                                 "to rerun its units")
+        return stored
 
     def say_quick(self, what, verbose=True):
         """Say plainly, in quick mode, that the numbers prove the code path and nothing about the science."""
@@ -92,6 +101,15 @@ class Run:
                                       "python": platform.python_version()})
         (self.out / filename).write_text(json.dumps(record, indent=1, default=str))
         return record
+
+
+def command_line(record):
+    """The command that made the run recorded in ``record`` (a run.json): ``pretrainlab demo --quick --seed 1``,
+    ``pretrainlab experiment NAME --seed 0`` (the default mode has no flag)."""
+    name, mode = record.get("experiment"), record.get("mode")
+    command = "pretrainlab demo" if name == "demo" else f"pretrainlab experiment {name}"
+    flag = f" --{mode}" if mode in ("quick", "full") else "" if mode == "default" else f" (mode {mode!r})"
+    return f"{command}{flag} --seed {record.get('seed')}"
 
 
 def prepare(name, mode, settings, out=None, seed=0, options=None):
@@ -113,15 +131,14 @@ def prepare(name, mode, settings, out=None, seed=0, options=None):
     record = out / "run.json"
     if record.is_file():
         try:
-            stored = json.loads(record.read_text())
+            stored = read_json(record, "out", expect=dict)
         except ValueError as err:
             raise RunFolderMismatch(f"out: {out}/run.json is unreadable ({err}); delete the folder or choose "
                                     "another --out") from err
         if stored != run.config():
             raise RunFolderMismatch(
-                f"out: {out} holds a run of `{stored.get('experiment')} --{stored.get('mode')} --seed "
-                f"{stored.get('seed')}`" + (" with other settings" if stored.get("mode") == mode
-                                            and stored.get("seed") == seed else "")
+                f"out: {out} holds a run of `{command_line(stored)}`" + (
+                    " with other settings" if stored.get("mode") == mode and stored.get("seed") == seed else "")
                 + f"; to resume it rerun that command, to start fresh choose another --out or delete {out}")
     elif out.is_dir() and any(out.iterdir()):
         raise RunFolderMismatch(f"out: {out} is not empty and holds no run.json (not a pretrainlab run "
