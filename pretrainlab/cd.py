@@ -51,14 +51,27 @@ class ContrastiveDivergence:
     sparsity_target, sparsity_weight : KL sparsity toward the target rate (off when the weight is 0).
     weight_decay : float, λ of the L2 penalty ½λ‖W‖².
     penalties : further penalty terms.
+    mean_field_visibles : bool, CD-1 only. The negative phase's visible units are the *probabilities*
+        v₁ = p(v | h₀), not a binary sample of them, and ph₁ = p(h | v₁): what Hinton & Salakhutdinov's
+        ``rbm.m`` does (Science 2006, MNIST code: ``negdata = 1./(1 + exp(-poshidstates*vishid' - …))``,
+        ``neghidprobs`` from ``negdata``; h₀ is still sampled, ``poshidstates = poshidprobs > rand``). The
+        update then reads ``grads["W"] = −(v₀ᵀ ph₀ − p(v | h₀)ᵀ ph₁) / B``. Since E[v₁ | h₀] = p(v | h₀), the
+        b_vis term has sampled CD-1's expectation with less variance; the W and b_hid terms do not (ph₁ is
+        nonlinear in v₁): another, lower-variance estimator. No uniforms are drawn for the visibles, so the
+        generator's stream differs from sampled CD's from the first batch on. Only CD-1 is defined this way
+        in the source: k ≠ 1 or ``persistent`` is refused.
     """
 
     def __init__(self, rbm, k=1, persistent=False, n_chains=None, sparsity_target=0.1, sparsity_weight=0.0,
-                 weight_decay=0.0, penalties=()):
+                 weight_decay=0.0, penalties=(), mean_field_visibles=False):
         self.rbm = rbm
         self.k_schedule = k
         self.k = self._resolve_k(0)
         self.persistent = bool(persistent)
+        self.mean_field_visibles = bool(mean_field_visibles)
+        if self.mean_field_visibles and (self.persistent or callable(k) or self.k != 1):
+            raise ValueError("mean_field_visibles: defined for CD-1 only (rbm.m); got "
+                             + ("persistent CD" if self.persistent else f"k = {k!r}"))
         self.n_chains = None if n_chains is None else check_positive_int(n_chains, "n_chains")
         self.penalties = penalty_terms.build(weight_decay, "kl" if sparsity_weight else None, sparsity_target,
                                              sparsity_weight, terms_from(penalties))
@@ -93,7 +106,9 @@ class ContrastiveDivergence:
     def __call__(self, v, y=None):
         rbm = self.rbm
         v0 = rbm.check_v(v)
-        if rbm.has_kernels and kernels.use_kernel(len(v0), kernels.CD_KERNEL_MAX_BATCH):
+        # (the compiled step samples the visibles: mean-field negatives take the reference path)
+        if (rbm.has_kernels and not self.mean_field_visibles
+                and kernels.use_kernel(len(v0), kernels.CD_KERNEL_MAX_BATCH)):
             from .kernels.rbm import cd_step  # the one dispatch line: the same step, compiled
             ph0, h0, vk, phk, recon, (gW, gb_vis, gb_hid) = cd_step(
                 v0, rbm.W, rbm.b_vis, rbm.b_hid, rbm.rng, self.k, self.persistent, self.chains, self.n_chains)
@@ -135,8 +150,12 @@ class ContrastiveDivergence:
             vk, phk = rbm.gibbs_vhv(self._chain_start(len(v0)), self.k)
         else:
             # CD-k restarts at the data: its first step h₀ → v₁ also gives the monitor's p(v | h₀).
-            recon, v1 = rbm.sample_v_given_h(h0)
-            vk, phk = rbm.gibbs_vhv(v1, self.k - 1)
+            if self.mean_field_visibles:  # rbm.m: the negative visibles are p(v | h₀) itself (k = 1)
+                recon = rbm.mean_visibles(h0)
+                vk, phk = recon, rbm.mean_hiddens(recon)
+            else:
+                recon, v1 = rbm.sample_v_given_h(h0)
+                vk, phk = rbm.gibbs_vhv(v1, self.k - 1)
         # Both correlations in one matrix product: [v_k; v₀]ᵀ [ph_k / n_k; −ph₀ / n₀].
         n0, nk = len(v0), len(vk)
         grads = {

@@ -108,6 +108,11 @@ def _run_experiment(name, args):
             raise ValueError(f"--hours: experiment {name} has no time budget (its --full run fits in one "
                              "invocation); drop --hours")
         sweep["deadline"] = time.time() + 3600 * args.hours
+    for flag in ("arms", "seeds"):  # study 2's subsets of its units
+        if getattr(args, flag, None) is not None:
+            if flag not in inspect.signature(run).parameters:
+                raise ValueError(f"--{flag}: experiment {name} has no such option; drop it")
+            sweep[flag] = args.__dict__[flag]
     try:
         results = run(mode=args.mode, out=out, seed=args.seed, verbose=True, **sweep)
     except TrainingDiverged as err:
@@ -158,6 +163,10 @@ def build_parser():
                        description="Run one of the lab's experiments: " + ", ".join(names) + ".")
     p.add_argument("name", choices=names, metavar="NAME", help="one of: " + ", ".join(names))
     _add_run_flags(p)
+    p.add_argument("--arms", type=lambda text: [a.strip() for a in text.split(",") if a.strip()], default=None,
+                   help="pretraining: run only these arms, comma-separated (e.g. dbn-hs,dbn-dropout-srivastava)")
+    p.add_argument("--seeds", type=lambda text: [_seed(t.strip()) for t in text.split(",")], default=None,
+                   help="pretraining: these seeds, comma-separated, instead of --seed plus the mode's seeds")
     p.set_defaults(func=cmd_experiment)
 
     p = sub.add_parser("gradcheck", help="check every model's hand-written gradient against finite differences")

@@ -35,25 +35,35 @@ def check_rate(value, name):
 
 
 class WeightDecay:
-    """L2 weight decay, R = ½λ Σ_W ‖W‖²_F over the weight matrices (ndim ≥ 2; never the biases — the usual
-    convention, Hinton 2010 §9), ∂R/∂W = λW."""
+    """L2 weight decay, R = ½λ Σ_W c_W ‖W‖²_F over the weight matrices (ndim ≥ 2; never the biases — the usual
+    convention, Hinton 2010 §9), ∂R/∂W = λ c_W W.
+
+    ``scale``: optional dict name → c_W > 0 (default 1 for every matrix). Study 2's Srivastava arm uses it to
+    keep deepnet's decay per update exact under inverted dropout (``published.srivastava_mlp``).
+    """
 
     kind = "weight_decay"
 
-    def __init__(self, weight):
+    def __init__(self, weight, scale=None):
         self.weight = check_weight(weight, "weight_decay")
+        self.scale = None if scale is None else {
+            str(k): check_number(c, f"scale[{k!r}]", low=0.0, low_open=True) for k, c in dict(scale).items()}
 
     def __call__(self, params):
         value, grads = 0.0, {}
         for name, p in params.items():
             if p.ndim >= 2:
                 r, d = l2_penalty(p)
-                value += self.weight * r
-                grads[name] = self.weight * d
+                weight = self.weight * (1.0 if self.scale is None else self.scale.get(name, 1.0))
+                value += weight * r
+                grads[name] = weight * d
         return value, grads
 
     def config(self):
-        return {"kind": self.kind, "weight": self.weight}
+        cfg = {"kind": self.kind, "weight": self.weight}
+        if self.scale is not None:
+            cfg["scale"] = dict(self.scale)
+        return cfg
 
 
 class KLSparsity:

@@ -32,6 +32,9 @@ class LayerSettings:
 
     kind : "rbm" (trained by CD-k, Hinton et al. 2006) or "dae" (tied sigmoid denoising autoencoder with
     masking noise and cross-entropy loss, Vincent et al. 2008).
+    init_scale : the initial weights' standard deviation (W ~ init_scale · N(0, 1); RBMs only: 0.01 as Hinton
+    2010 §8 recommends, 0.1 in Hinton & Salakhutdinov's ``rbm.m``).
+    init_visible_bias : RBMs only: start b_vis at the data's log-odds (Hinton 2010 §8), or at 0 (``rbm.m``).
     The momentum rises from ``momentum`` to ``final_momentum`` after 5 epochs; the rate then becomes
     ``final_lr``, or, when that is None, lr · (1 − final_momentum) / (1 − momentum), which keeps the step's
     long-run size lr / (1 − momentum) unchanged.
@@ -47,6 +50,8 @@ class LayerSettings:
     weight_decay: float = 2e-4
     cd_k: int = 1
     noise_level: float = 0.25
+    init_scale: float = 0.01
+    init_visible_bias: bool = True
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -73,8 +78,9 @@ def train_layer(x, n_hidden, settings, rng, verbose=False, y=None):
     """
     n_visible = x.shape[1]
     if settings.kind == "rbm":
-        layer = BernoulliRBM(n_visible, n_hidden, rng=rng, dtype=x.dtype)
-        layer.init_visible_bias(x)
+        layer = BernoulliRBM(n_visible, n_hidden, rng=rng, init_scale=settings.init_scale, dtype=x.dtype)
+        if settings.init_visible_bias:
+            layer.init_visible_bias(x)
         step = ContrastiveDivergence(layer, k=settings.cd_k, weight_decay=settings.weight_decay, **settings.extra)
     else:
         layer = TiedAutoencoder(n_visible, n_hidden, rng=rng, noise="mask", noise_level=settings.noise_level,

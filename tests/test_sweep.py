@@ -37,7 +37,7 @@ def test_run_units_gives_the_serial_results_in_two_processes():
 
 
 def _table(results):
-    return [(r["arm"], r["seed"], r["n_labels"], r["test_error"], r["epochs"], r.get("test_error_retrain"))
+    return [(r["arm"], r["seed"], r["n_labels"], r.get("test_error"), r.get("epochs"), r.get("test_error_retrain"))
             for r in results["runs"]]
 
 

@@ -112,13 +112,17 @@ def command_line(record):
     return f"{command}{flag} --seed {record.get('seed')}"
 
 
-def prepare(name, mode, settings, out=None, seed=0, options=None):
+def prepare(name, mode, settings, out=None, seed=0, options=None, environment=None):
     """Check ``mode`` against an experiment's ``settings`` table, make ``out`` and record the configuration.
 
     ``out/run.json`` records the experiment, mode, seed, settings and any further ``options`` (keyword
     arguments of the experiment's ``run``). A folder that already holds a run is
     resumed only if that record is the same; otherwise ``RunFolderMismatch`` says what the folder holds and
     how to start fresh or resume. Returns a ``Run``.
+
+    ``environment`` (``provenance.environment()``: library versions, BLAS, CPU, thread counts): what the numbers
+    may depend on beyond the configuration. run.json lists each distinct environment an invocation ran in under
+    ``"environments"``; it is a record, not part of the configuration a resumed run must match.
     """
     if mode not in settings:
         raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
@@ -129,12 +133,14 @@ def prepare(name, mode, settings, out=None, seed=0, options=None):
         raise ValueError(f"out: {out} is a file, not a folder")
     run = Run(name, mode, seed, settings[mode], out, dict(options or {}))
     record = out / "run.json"
+    environments = []
     if record.is_file():
         try:
             stored = read_json(record, "out", expect=dict)
         except ValueError as err:
             raise RunFolderMismatch(f"out: {out}/run.json is unreadable ({err}); delete the folder or choose "
                                     "another --out") from err
+        environments = stored.pop("environments", [])
         if stored != run.config():
             raise RunFolderMismatch(
                 f"out: {out} holds a run of `{command_line(stored)}`" + (
@@ -145,7 +151,10 @@ def prepare(name, mode, settings, out=None, seed=0, options=None):
                                 "folder); choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    record.write_text(json.dumps(run.config(), indent=1))
+    if environment is not None and _plain(environment) not in environments:
+        environments.append(_plain(environment))
+    record.write_text(json.dumps(dict(run.config(), **({"environments": environments} if environments else {})),
+                                 indent=1))
     return run
 
 
