@@ -2,7 +2,8 @@
 
 Each sub-command is a small function; heavy modules are imported inside it so ``pretrainlab --help`` stays
 instant. Bad input (an unknown experiment, a run folder of another configuration, a corrupt file, a bad
-environment variable) prints one line, ``error: …``, and exits with status 2.
+environment variable) prints one line, ``error: …``, and exits with status 2. Ctrl-C prints one line saying
+which epoch is on disk and exits with 130; a spent ``--hours`` budget says what is left and exits with 3.
 """
 import argparse
 import inspect
@@ -113,12 +114,21 @@ def _run_experiment(name, args):
             if flag not in inspect.signature(run).parameters:
                 raise ValueError(f"--{flag}: experiment {name} has no such option; drop it")
             sweep[flag] = args.__dict__[flag]
+    from . import sweep as sweeps
+
+    sweeps.LEFT_OUT.clear()
     try:
         results = run(mode=args.mode, out=out, seed=args.seed, verbose=True, **sweep)
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"results written to {results.get('out', out) if isinstance(results, dict) else out}")
+    if sweeps.LEFT_OUT:  # the --hours budget ran out: the run is not finished
+        left = sweeps.LEFT_OUT
+        print(f"time budget spent: {len(left)} unit(s) left ({', '.join(map(str, left[:3]))}"
+              f"{', …' if len(left) > 3 else ''}); the results above are partial — rerun the same command to "
+              "continue", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -184,6 +194,16 @@ def build_parser():
     return parser
 
 
+def interrupted_message(err):
+    """The one line printed on Ctrl-C: which epoch the checkpoint holds, and that rerunning resumes."""
+    epoch, checkpoint = getattr(err, "epoch", None), getattr(err, "checkpoint", None)
+    if epoch is None:
+        return "interrupted; rerun the same command to resume (finished units and epochs are on disk)"
+    if checkpoint is None:
+        return f"interrupted after epoch {epoch} (this stage keeps no checkpoint); rerun the same command to resume"
+    return f"interrupted after epoch {epoch}; rerun the same command to resume"
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
@@ -191,6 +211,9 @@ def main(argv=None):
     except (ValueError, TypeError, OSError) as err:  # bad input, a corrupt file, a bad environment variable
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:  # Ctrl-C: one line, not a traceback; 130 = 128 + SIGINT, the shell's code
+        print(f"\n{interrupted_message(err)}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -73,6 +73,11 @@ def _run_unit(fn, unit, threads, deadline=None):
     return unit, result, time.perf_counter() - start
 
 
+#: the units this process's sweeps left for a later invocation (the deadline passed before they started or
+#: finished); the CLI clears it before a run and reports it after (a spent ``--hours`` budget exits non-zero)
+LEFT_OUT = []
+
+
 def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result=None, verbose=True, deadline=None):
     """Call ``fn(unit)`` for every unit; return ``{unit: result}`` of the units that ran.
 
@@ -103,6 +108,7 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     def collect(item, done):
         unit, result, seconds = item
         if isinstance(result, (NotStarted, Unfinished)):
+            LEFT_OUT.append(unit)
             if verbose:
                 why = (f"stopped: {result.why}" if isinstance(result, Unfinished) else
                        "not started: the time budget is spent; rerun to do it")

@@ -399,7 +399,12 @@ class Trainer:
             epoch = self.epoch
             self._start_epoch(epoch)
             start = time.perf_counter()
-            mean_loss = self._run_epoch(x, y, epoch, epochs)
+            try:
+                mean_loss = self._run_epoch(x, y, epoch, epochs)
+            except KeyboardInterrupt as err:  # Ctrl-C: the CLI says which epoch is on disk (innermost trainer's)
+                if not hasattr(err, "epoch"):
+                    err.epoch, err.checkpoint = self.epoch, self.checkpoint
+                raise
             record = self._record(epoch, mean_loss, time.perf_counter() - start)
             self.epoch = epoch + 1
             stop = self.early_stopping is not None and self.early_stopping.update(

@@ -44,8 +44,8 @@ class _Squashed:
     """Test-only: validated X mapped into (0, 1) by a sigmoid before the estimator's own domain check, and no
     positive-only tag (any real X is fine)."""
 
-    def _check_domain(self, X):
-        return super()._check_domain(expit(X).astype(X.dtype))
+    def _check_domain(self, X, clip=False):
+        return super()._check_domain(expit(X).astype(X.dtype), clip)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - older scikit-learn: the method it repl
 
 from ..optim import SGD
 from ..train import Trainer
-from ..validation import as_generator, check_number, check_positive_int, is_real_kind
+from ..validation import as_generator, check_number, check_positive_int
 
 #: the float dtypes kept as they are (float32 input trains a float32 model); anything else becomes float64
 FLOATS = (np.float64, np.float32)
@@ -74,10 +74,11 @@ def check_unit_interval(X, whom, clip=False):
 
 
 def check_real_kind(X):
-    """A TypeError naming X if it is an array of strings, datetimes, complex numbers or objects (scikit-learn
-    would convert numeric strings and datetime64 silently, and drop imaginary parts)."""
+    """A TypeError naming X if it is an array of strings, bytes, datetimes or timedeltas: scikit-learn would
+    convert numeric strings and datetime64 to numbers silently (complex and object arrays it refuses or converts
+    itself, as its estimator checks expect)."""
     dtype = getattr(X, "dtype", None)
-    if isinstance(dtype, np.dtype) and not is_real_kind(dtype):
+    if isinstance(dtype, np.dtype) and dtype.kind in "USMm":
         raise TypeError(f"X must hold real numbers (float, integer or bool), got dtype {dtype}")
 
 
