@@ -46,6 +46,13 @@ Discriminative (MLP / autoencoder hidden layers; any real activations):
 * ``InnerProductDR``: mean ⟨h_p, h_q⟩ / J.
 * ``CosineDR``: mean cosine similarity (scale-invariant; a zero code counts as orthogonal to everything).
 
+Controls (study 3): the same terms on other pairs
+-------------------------------------------------
+``pairs="same"`` draws pairs with *equal* labels (``same_label_pairs``) and ``pairs="random"`` pairs of labelled
+rows whatever their labels (``random_pairs``), as many as the diversifying term and from the same rows. Same α,
+same similarity, same gradient code: only the choice of pairs differs, so a gain the diversifying term has over
+both controls is the labels' doing, and a gain they share is what any penalty on code similarity does.
+
 The contract (shared with the lab's other activity terms)
 --------------------------------------------------------
 An activity term has ``weight`` and ``__call__(h, y=None, rng=None) -> (value, dh)``: ``value`` the weighted
@@ -162,6 +169,70 @@ def different_label_pairs(y, rng, n_pairs=None):
     return order[pos_p].astype(np.intp), order[pos_q].astype(np.intp)
 
 
+def same_label_pairs(y, rng, n_pairs=None):
+    """Draw ``n_pairs`` ordered pairs (p_k, q_k), p ≠ q, uniformly from the pairs of labelled samples with y_p = y_q.
+
+    The *wrong-way* control of study 3: the same penalty as the diversifying term, on pairs it never sees, so a
+    gain that both share is not the labels' doing. Uniform over the M ordered pairs {(i, j) : i ≠ j, y_i = y_j ≥ 0}
+    in two steps, P(p = i) = (n_{y_i} − 1)/M with n_c the labelled count of class c, then q uniform among the
+    other n_{y_i} − 1 members of p's class: P(p = i, q = j) = 1/M. Arguments and returns as
+    ``different_label_pairs``; no pair (no class with two labelled samples) → two empty arrays.
+    """
+    y = _check_pair_labels(y)
+    rng = _check_rng(rng)
+    if n_pairs is not None:
+        n_pairs = check_positive_int(n_pairs, "n_pairs")
+    labelled = np.flatnonzero(y >= 0)
+    order = labelled[np.argsort(y[labelled], kind="stable")]  # class c fills the block [start_c, start_c + count_c)
+    _, start, count = np.unique(y[order], return_index=True, return_counts=True)
+    cls = np.repeat(np.arange(count.size), count)
+    partners = count[cls] - 1
+    if partners.sum() == 0:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    K = order.size if n_pairs is None else n_pairs
+    pos_p = rng.choice(order.size, size=K, p=partners / partners.sum())
+    c = cls[pos_p]
+    # q: a uniform rank among the count_c − 1 other members of p's class, skipping p itself
+    u = rng.integers(0, count[c] - 1)
+    pos_q = start[c] + np.where(u < pos_p - start[c], u, u + 1)
+    return order[pos_p].astype(np.intp), order[pos_q].astype(np.intp)
+
+
+def random_pairs(y, rng, n_pairs=None):
+    """Draw ``n_pairs`` ordered pairs (p_k, q_k), p ≠ q, uniformly from all pairs of labelled samples, whatever
+    their labels: the label-blind control of study 3.
+
+    It touches the same rows as the diversifying term (those with y ≥ 0; at 1 000 labels in pretraining, the
+    labelled rows only) and draws as many pairs, but ignores the label values, so it penalises the similarity of
+    codes as such. With ten balanced classes about 1/10 of its pairs share a label. P(p = i) = 1/m over the m
+    labelled rows, q uniform among the m − 1 others. Arguments and returns as ``different_label_pairs``;
+    fewer than two labelled samples → two empty arrays.
+    """
+    y = _check_pair_labels(y)
+    rng = _check_rng(rng)
+    if n_pairs is not None:
+        n_pairs = check_positive_int(n_pairs, "n_pairs")
+    labelled = np.flatnonzero(y >= 0)
+    m = labelled.size
+    if m < 2:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    K = m if n_pairs is None else n_pairs
+    pos_p = rng.integers(0, m, size=K)
+    u = rng.integers(0, m - 1, size=K)
+    pos_q = np.where(u < pos_p, u, u + 1)
+    return labelled[pos_p].astype(np.intp), labelled[pos_q].astype(np.intp)
+
+
+#: ``pairs`` of a term → the function that draws them: the diversifying pairs and study 3's two controls.
+PAIRINGS = {"different": different_label_pairs, "same": same_label_pairs, "random": random_pairs}
+
+
+def _check_pairs(pairs):
+    if pairs not in PAIRINGS:
+        raise ValueError(f"pairs must be one of {', '.join(map(repr, PAIRINGS))}, got {pairs!r}")
+    return pairs
+
+
 # -------------------------------------------------------------------------------------------- the terms
 class DiversifyingTerm:
     """Base class: R(h) = α · (1/K) Σ_k s(h_{p_k}, h_{q_k}) over pairs of different labels (module docstring).
@@ -172,13 +243,15 @@ class DiversifyingTerm:
 
     kind = None
 
-    def __init__(self, weight, n_pairs=None):
+    def __init__(self, weight, n_pairs=None, pairs="different"):
         self.weight = _check_weight(weight)
         self.n_pairs = None if n_pairs is None else check_positive_int(n_pairs, "n_pairs")
+        self.pairs = _check_pairs(pairs)
 
     # ----- the contract
     def __call__(self, h, y=None, rng=None):
-        """Draw pairs of different labels from ``rng`` and return ``(value, dh)`` of the weighted penalty.
+        """Draw pairs from ``rng`` (``PAIRINGS[self.pairs]``: different labels by default) and return ``(value, dh)``
+        of the weighted penalty.
 
         h : (n, J) activations; y : (n,) labels, −1 unlabelled (required); rng : Generator or int seed.
         No pair (all labels equal, or unlabelled) → ``(0.0, zeros)``.  The pairs are drawn even when
@@ -186,7 +259,7 @@ class DiversifyingTerm:
         """
         h = self._check_h(h)
         y = _check_pair_labels(y, h.shape[0])
-        p, q = different_label_pairs(y, rng, self.n_pairs)
+        p, q = PAIRINGS[self.pairs](y, rng, self.n_pairs)
         return self._penalty(h, p, q)
 
     def penalty(self, h, p, q):
@@ -197,7 +270,7 @@ class DiversifyingTerm:
 
     def config(self):
         """A JSON-serialisable dict with ``"kind"``; ``from_config(term.config())`` rebuilds the term."""
-        return {"kind": self.kind, "weight": self.weight, "n_pairs": self.n_pairs}
+        return {"kind": self.kind, "weight": self.weight, "n_pairs": self.n_pairs, "pairs": self.pairs}
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "kind")
@@ -228,8 +301,8 @@ class DiversifyingTerm:
 class _PosteriorTerm(DiversifyingTerm):
     """An RBM term: h are Bernoulli probabilities in [0, 1], clipped to [eps, 1 − eps] inside the similarity."""
 
-    def __init__(self, weight, n_pairs=None, eps=1e-6):
-        super().__init__(weight, n_pairs)
+    def __init__(self, weight, n_pairs=None, eps=1e-6, pairs="different"):
+        super().__init__(weight, n_pairs, pairs)
         self.eps = _check_eps(eps)
 
     def config(self):
@@ -352,8 +425,8 @@ class CosineDR(DiversifyingTerm):
 
     kind = "cosine"
 
-    def __init__(self, weight, n_pairs=None, eps=1e-12):
-        super().__init__(weight, n_pairs)
+    def __init__(self, weight, n_pairs=None, eps=1e-12, pairs="different"):
+        super().__init__(weight, n_pairs, pairs)
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
             raise TypeError(f"eps must be a real number, got {type(eps).__name__}")
         if not (np.isfinite(eps) and eps > 0):

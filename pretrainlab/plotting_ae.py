@@ -117,3 +117,71 @@ def plot_deviation_vs_dimension(dims, deviations, title):
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
     return fig
+
+
+def plot_mean_vs_ode(panels, title):
+    """Columns ``name -> cell`` (``experiments.ae_dynamics.ode_mean_cell``): top, ε(t) of the ODE (black), each SGD
+    run (faint) and their mean; bottom, the relative deviation from the ODE (ε − ε_ODE)/ε_ODE of each run (faint)
+    and of the mean with its ±2 standard-error band, and the pointwise z = mean/SE on a twin axis."""
+    fig = Figure(figsize=(3.9 * len(panels), 6.6), layout="constrained")
+    axes = fig.subplots(2, len(panels), squeeze=False, sharex="col")
+    for col, (name, c) in enumerate(panels.items()):
+        t, ode, runs = np.asarray(c["t"]), np.asarray(c["ode"]), np.asarray(c["runs"])
+        pos = t > 0
+        ax = axes[0, col]
+        for r, run in enumerate(runs):
+            ax.plot(t[pos], run[pos], color="C0", alpha=0.25, lw=0.8, label="single SGD runs" if r == 0 else None)
+        ax.plot(t[pos], runs.mean(axis=0)[pos], color="C3", lw=1.4, label=f"mean of {len(runs)} runs")
+        ax.plot(t[pos], ode[pos], color="k", lw=1.0, ls="--", label="ODE")
+        _pca_lines(ax, c["pca_errors"], labels=False)
+        ax.set(xscale="log", yscale="log", title=name, ylabel=ERROR_LABEL if col == 0 else None)
+        ax.legend(fontsize=7, loc="lower left")
+        ax = axes[1, col]
+        d = (runs - ode) / ode
+        tk, bias, se = np.asarray(c["t_keep"]), np.asarray(c["bias"]), np.asarray(c["se"])
+        for r in range(len(runs)):
+            ax.plot(t[pos], 100 * d[r, pos], color="C0", alpha=0.25, lw=0.8)
+        ax.fill_between(tk, 100 * (bias - 2 * se), 100 * (bias + 2 * se), color="C3", alpha=0.3, lw=0,
+                        label="mean ± 2 SE")
+        ax.plot(tk, 100 * bias, color="C3", lw=1.4, label="mean of the runs")
+        ax.axhline(0.0, color="k", lw=1.0, ls="--")
+        spread = np.percentile(np.abs(d[:, pos]), 99)
+        ax.set(xscale="log", ylim=(-110 * spread, 110 * spread), xlabel=TIME_LABEL,
+               ylabel="(ε − ε_ODE) / ε_ODE  (%)" if col == 0 else None,
+               title=f"max |z| = {c['max_abs_z']:.1f}; time-avg. bias {100 * c['time_avg_bias']:+.2f} ± "
+                     f"{100 * c['time_avg_bias_se']:.2f} %", )
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_mean_scaling(scaling, R):
+    """Log–log against D: the fluctuations of one run (RMS over time of the runs' relative spread; slope −½
+    expected) and the ODE's bias (time-averaged |bias| ± SE of the mean of R runs, hollow where |z| ≤ 2;
+    slope −1 expected), per activation, with reference slopes drawn through the first point."""
+    fig = Figure(figsize=(6.6, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (act, s) in enumerate(scaling.items()):
+        dims = np.asarray(s["dims"], dtype=float)
+        fl = 100 * np.asarray(s["fluct_rms"])
+        ax.plot(dims, fl, "o-", color=f"C{i}", label=f"{act}: fluctuation of one run, slope {s['slope_fluct_rms']:.2f}")
+        ax.plot(dims, fl[0] * (dims / dims[0]) ** -0.5, ":", color=f"C{i}", lw=0.9)
+        b, se = 100 * np.abs(s["time_avg_bias"]), 100 * np.asarray(s["time_avg_bias_se"])
+        res = np.isin(s["dims"], s["bias_resolved_dims"])
+        slope = "not resolved" if s["slope_time_avg_bias"] is None else f"slope {s['slope_time_avg_bias']:.2f}"
+        ax.errorbar(dims, b, yerr=se, fmt="s--", color=f"C{i}", mfc="none", capsize=3, lw=0.9,
+                    label=f"{act}: |time-averaged bias| of the mean ± SE, {slope}")
+        ax.plot(dims[res], b[res], "s", color=f"C{i}")
+        ax.plot(dims, b[0] * (dims / dims[0]) ** -1.0, "-.", color=f"C{i}", lw=0.9, alpha=0.6)
+    ax.set(xscale="log", yscale="log", xlabel="input dimension D",
+           ylabel="relative deviation from the ODE (%)",
+           title=f"Fluctuations (dotted: D^−½) and bias (dash-dot: D^−1), {R} runs per D\n"
+                 "filled squares: bias resolved (|z| > 2)")
+    ax.title.set_fontsize(9)
+    from matplotlib.ticker import NullFormatter
+    ticks = sorted({d for s in scaling.values() for d in s["dims"]})
+    ax.set_xticks(ticks, [str(d) for d in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=7)
+    return fig

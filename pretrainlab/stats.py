@@ -76,3 +76,32 @@ def epochs_to_reach(curve, target):
 
 
 # -------------------------------------------------------------------------------------------- measuring
+
+
+def paired_difference(a, b, level=0.95):
+    """Mean of the paired differences d_i = a_i − b_i (e.g. the test errors of two arms on the same seed) with its
+    Student-t confidence interval (W. S. Gosset, "The probable error of a mean", Biometrika 6:1–25, 1908):
+
+        d̄ ± t_{n−1, (1+level)/2} · s_d/√n,      s_d the sample std of the d_i,
+
+    and the two-sided p-value of d̄ = 0. Pairing removes what the two arms share (the seed's labelled subset and
+    initial weights), so the interval is narrower than one from two unpaired means. With n < 2 the interval is
+    unknown (NaN). Returns ``{"mean", "std", "n", "lo", "hi", "p", "level", "diffs"}``.
+    """
+    from scipy import stats as _st
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise ValueError(f"a and b must be 1-D of one non-zero length, got shapes {a.shape} and {b.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    d = a - b
+    mean, sd = mean_std(d)
+    n, nan = d.size, float("nan")
+    if n < 2:
+        return {"mean": float(mean), "std": nan, "n": n, "lo": nan, "hi": nan, "p": nan, "level": level,
+                "diffs": d.tolist()}
+    half = _st.t.ppf((1 + level) / 2, n - 1) * sd / np.sqrt(n)
+    p = float(2 * _st.t.sf(abs(mean) / (sd / np.sqrt(n)), n - 1)) if sd > 0 else (0.0 if mean != 0 else 1.0)
+    return {"mean": float(mean), "std": float(sd), "n": n, "lo": float(mean - half), "hi": float(mean + half),
+            "p": p, "level": level, "diffs": d.tolist()}

@@ -14,12 +14,14 @@ from pretrainlab.experiments import ae_dynamics
 def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
     tiny = dict(ae_dynamics.SETTINGS["quick"], D=60, t_linear=40.0, t_erf=40.0, t_relu=40.0, n_records=15,
                 n_test=300, ode_dims=[40, 80], ode_t_linear=10.0, ode_t_erf=10.0, mnist_t=2.0, mnist_n_train=2000,
-                mnist_n_eval=200, speed_steps=(200, 2000))
+                mnist_n_eval=200, speed_steps=(200, 2000), mean_dims=[40, 80], mean_dims_erf=[40, 80], mean_runs=3,
+                mean_t_linear=6.0, mean_t_erf=6.0, mean_mnist_t=0.5, mean_n_records=12)
     monkeypatch.setitem(ae_dynamics.SETTINGS, "quick", tiny)
     record = ae_dynamics.run("quick", tmp_path / "run", seed=0, verbose=False)
     stored = json.loads((tmp_path / "run" / "results.json").read_text())
     assert stored["complete"] and set(stored["results"]) == set(ae_dynamics.PARTS)
-    for name in ("sequential", "erf_tied", "relu_bias", "truncated", "ode_vs_sgd", "ode_deviation", "mnist"):
+    for name in ("sequential", "erf_tied", "relu_bias", "truncated", "ode_vs_sgd", "ode_deviation", "mnist",
+                 "ode_mean_linear", "ode_mean_erf", "ode_mean_mnist", "ode_mean_scaling"):
         assert (tmp_path / "run" / f"ae_dynamics_{name}.png").stat().st_size > 10_000, name
     r = record["results"]
     assert r["speed"]["numba_steps_per_s"] > 0 and r["speed"]["numpy_steps_per_s"] > 0
@@ -29,6 +31,14 @@ def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
     assert len(lin["mean_max_rel_dev"]) == 2 and len(lin["std_aligned_rel_dev"]) == 2
     for D in ("40", "80"):  # every seed gets its deviation with the escape shifts taken out
         assert all(np.isfinite(lin["per_D"][D]["aligned_rel_dev"]))
+    mean = r["ode_mean"]
+    assert set(mean["cells"]) == {"linear D=40", "linear D=80", "erf D=40", "erf D=80", "linear mnist", "erf mnist",
+                                  "linear mnist-real"}
+    for cell in mean["cells"].values():  # R = 3 runs from one start: t = 0 is dropped, every later z is finite
+        assert len(cell["runs"]) == 3 and cell["t"][0] == 0.0 and cell["t_keep"][0] > 0
+        assert np.all(np.isfinite(cell["z"])) and cell["ode_step_error"] < 1e-6
+        assert np.allclose(np.mean(cell["runs"], axis=0)[1:] / cell["ode"][1:] - 1, cell["bias"])
+    assert set(mean["scaling"]) == {"linear", "erf"} and np.isfinite(mean["scaling"]["linear"]["slope_fluct_rms"])
     # a rerun resumes: every part is stored, nothing is recomputed
     again = ae_dynamics.run("quick", tmp_path / "run", seed=0, verbose=False)
     assert again["results"] == json.loads(json.dumps(record["results"])) and again["part_seconds"] == record["part_seconds"]
@@ -116,3 +126,24 @@ def test_train_online_records_at_the_asked_times():
     with pytest.raises(ValueError, match="evaluate"):
         ae_runs.train_online(sample, W, V, np.zeros(2, np.float32), [1.0], (0.1, 0.1, 0.0))
     assert ae_ode.pca_errors(np.array([3.0, 2.0, 1.0]), 2).tolist() == [1.5, 0.5]
+
+
+def test_mean_deviation_finds_a_bias_of_the_mean_and_not_one_that_is_absent():
+    """Synthetic runs ε_r = ε_ODE (1 + β + noise): the fluctuation size is the noise's std, the time-averaged bias
+    is β within its standard error, and z flags β = 3 % but not β = 0 (seeded: the same numbers every time)."""
+    rng = np.random.default_rng(5)
+    ode = np.geomspace(0.5, 0.01, 40)
+    noise = 0.02 * rng.standard_normal((10, 40))
+    noise[:, 0] = 0.0  # t = 0: every run equals the ODE, dropped
+    for beta in (0.0, 0.03):
+        runs = ode * (1 + beta * (np.arange(40) > 0) + noise)
+        out = ae_runs.mean_deviation(runs, ode)
+        assert out["d"].shape == (10, 39) and not out["keep"][0]
+        assert out["fluct_rms"] == pytest.approx(0.02, rel=0.15)
+        assert abs(out["time_avg_bias"] - beta) < 3 * out["time_avg_bias_se"]
+        if beta:
+            assert out["time_avg_bias_z"] > 5 and out["frac_abs_z_gt_2"] > 0.5
+        else:
+            assert abs(out["time_avg_bias_z"]) < 3 and out["frac_abs_z_gt_2"] < 0.2 and out["rms_bias"] < 0.005
+    with pytest.raises(ValueError, match="err_runs"):
+        ae_runs.mean_deviation(runs[:1], ode)

@@ -314,3 +314,50 @@ def test_bad_configs():
         dv.from_config({"kind": "hellinger", "weight": 1.0})
     with pytest.raises(TypeError, match="unknown keys"):
         dv.from_config({"kind": "cosine", "weight": 1.0, "alpha": 1000})
+
+
+# -------------------------------------------------------------------------------------------- study 3's controls
+@pytest.mark.parametrize("pairs, rule", [("same", lambda a, b: a == b), ("random", lambda a, b: True)])
+def test_control_pairs_are_uniform_over_their_ordered_pairs(pairs, rule):
+    # y = (0, 0, 1, 1, 1, 2, −1): "same" has the 2 + 6 ordered pairs inside classes 0 and 1 (never i = j, never the
+    # lone 2, never the unlabelled 6); "random" all 6·5 = 30 ordered pairs of the labelled rows
+    y = np.array([0, 0, 1, 1, 1, 2, -1])
+    allowed = {(i, j) for i in range(6) for j in range(6) if i != j and rule(y[i], y[j])}
+    n = 60_000
+    p, q = dv.PAIRINGS[pairs](y, np.random.default_rng(1), n_pairs=n)
+    found, counts = np.unique(np.stack([p, q], axis=1), axis=0, return_counts=True)
+    assert {tuple(pq) for pq in found} == allowed
+    f = 1 / len(allowed)  # each frequency within 5 standard errors of uniform
+    np.testing.assert_allclose(counts / n, f, atol=5 * np.sqrt(f * (1 - f) / n))
+    p, q = dv.PAIRINGS[pairs](y, np.random.default_rng(2))  # default: one pair per labelled sample
+    assert p.size == 6
+
+
+@pytest.mark.parametrize("y", [[0, 1, 2, -1], [-1, -1], [4]])
+def test_same_label_pairs_need_two_members_of_a_class(y, rng):
+    p, q = dv.same_label_pairs(np.array(y), rng)
+    assert p.size == q.size == 0
+    assert dv.random_pairs(np.array([3, -1]), rng)[0].size == 0
+
+
+@pytest.mark.parametrize("pairs", ["same", "random"])
+@pytest.mark.parametrize("cls", ALL_TERMS, ids=lambda c: c.kind)
+def test_control_terms_dh_matches_finite_differences(cls, pairs, rng):
+    h, y = _batch(cls, rng)
+    term = cls(0.7, n_pairs=20, pairs=pairs)
+    value, dh = term(h, y, rng=11)
+    numeric = numerical_gradient(lambda: term(h, y, rng=11)[0], h)  # float64, the same pairs every call
+    assert np.any(dh) and rel_error(dh, numeric) <= TOL
+    assert not np.any(dh[y < 0])
+    # the control differs from the diversifying term only in its pairs
+    p, q = dv.PAIRINGS[pairs](y, np.random.default_rng(11), 20)
+    assert value == pytest.approx(cls(0.7, pairs="different").penalty(h, p, q)[0], rel=1e-12)
+
+
+def test_pairs_round_trip_and_bad_pairs():
+    term = dv.BhattacharyyaDR(2.0, pairs="random")
+    assert dv.from_config(json.loads(json.dumps(term.config()))).pairs == "random"
+    assert dv.from_config({"kind": "inner_product", "weight": 1.0}).pairs == "different"  # older configs
+    for cls in ALL_TERMS:
+        with pytest.raises(ValueError, match="pairs must be one of"):
+            cls(1.0, pairs="all")

@@ -29,8 +29,8 @@ import numpy as np
 
 from .. import ae_ode, ae_runs, kernels
 from ..data import center_and_scale_globally, gaussian_sampler, load_mnist, resampler, spiked_covariance, spiked_sampler
-from ..plotting_ae import (plot_deviation_vs_dimension, plot_error_curves, plot_ode_vs_sgd, plot_overlap_matrices,
-                           plot_sequential)
+from ..plotting_ae import (plot_deviation_vs_dimension, plot_error_curves, plot_mean_scaling, plot_mean_vs_ode,
+                           plot_ode_vs_sgd, plot_overlap_matrices, plot_sequential)
 from ..shallow_ae import ae_learning_rates, online_ae_sgd
 from ..stats import mean_std
 from . import prepare
@@ -39,13 +39,21 @@ _COMMON = dict(K=4, n_spikes=4, eta=1.0, sigma0=0.1, ode_dt=0.02)
 SETTINGS = {
     "quick": dict(_COMMON, D=200, t_linear=200.0, t_erf=600.0, t_relu=600.0, n_records=50, n_test=2000,
                   ode_dims=[100, 200, 400], ode_t_linear=80.0, ode_t_erf=150.0, ode_seeds=1,
-                  mnist_t=40.0, mnist_n_train=10000, mnist_n_eval=2000, speed_steps=(2000, 20000)),
+                  mnist_t=40.0, mnist_n_train=10000, mnist_n_eval=2000, speed_steps=(2000, 20000),
+                  mean_dims=[100, 200], mean_dims_erf=[100, 200], mean_runs=4, mean_t_linear=40.0, mean_t_erf=60.0,
+                  mean_mnist_t=10.0,
+                  mean_n_records=40),
     "default": dict(_COMMON, D=500, t_linear=300.0, t_erf=1000.0, t_relu=800.0, n_records=80, n_test=4000,
                     ode_dims=[250, 500, 1000], ode_t_linear=120.0, ode_t_erf=250.0, ode_seeds=1,
-                    mnist_t=150.0, mnist_n_train=50000, mnist_n_eval=5000, speed_steps=(3000, 50000)),
+                    mnist_t=150.0, mnist_n_train=50000, mnist_n_eval=5000, speed_steps=(3000, 50000),
+                    mean_dims=[250, 500, 1000], mean_dims_erf=[250, 500], mean_runs=10, mean_t_linear=100.0,
+                    mean_t_erf=100.0,
+                    mean_mnist_t=100.0, mean_n_records=60),
     "full": dict(_COMMON, D=500, t_linear=400.0, t_erf=1500.0, t_relu=1000.0, n_records=120, n_test=5000,
                  ode_dims=[250, 500, 1000, 2000], ode_t_linear=150.0, ode_t_erf=300.0, ode_seeds=6,
-                 mnist_t=300.0, mnist_n_train=50000, mnist_n_eval=5000, speed_steps=(5000, 100000)),
+                 mnist_t=300.0, mnist_n_train=50000, mnist_n_eval=5000, speed_steps=(5000, 100000),
+                 mean_dims=[250, 500, 1000, 2000], mean_dims_erf=[250, 500, 1000], mean_runs=10,
+                 mean_t_linear=100.0, mean_t_erf=100.0, mean_mnist_t=100.0, mean_n_records=80),
 }
 
 
@@ -228,6 +236,133 @@ def part_mnist(cfg, rng, save):
     return out
 
 
+def _mean_cells(cfg):
+    """The cells of ``part_ode_mean`` in order: (activation, D) on spiked Gaussians, then MNIST's spectrum.
+    The erf units have their own list of D (``mean_dims_erf``): a run costs ∝ D² (D steps per unit of time, each
+    O(D)), and D = 2 000 for both did not fit the first full run's time."""
+    cells = [("linear", D, "spiked") for D in cfg["mean_dims"]] + [("erf", D, "spiked") for D in cfg["mean_dims_erf"]]
+    return cells + [("linear", 784, "mnist"), ("erf", 784, "mnist"), ("linear", 784, "mnist-real")]
+
+
+def _cell_key(activation, D, data):
+    return f"{activation} D={D}" if data == "spiked" else f"{activation} {data}"
+
+
+def _mnist_problem(cfg):
+    z, Omega = center_and_scale_globally(load_mnist(n_train=cfg["mnist_n_train"], n_valid=1, n_test=1).x_train)
+    return z.astype(np.float32), Omega
+
+
+def ode_mean_cell(activation, D, data, cfg, seed, mnist=None):
+    """R SGD runs sharing the covariance and the initial weights, differing only in their sample streams, and the
+    ODE solved from those weights: ``ae_runs.mean_deviation`` of the runs' ε against the ODE's, per record.
+
+    ``data``: "spiked" (the study's Gaussians at dimension D), "mnist" (Gaussians with MNIST's covariance) or
+    "mnist-real" (MNIST images resampled; linear units only, whose population ε needs only the covariance, so it
+    is exact here too). The record times are whole multiples of the ODE step dt = m/D (m = round(ode_dt·D) SGD
+    steps), so the ODE is read at the very times SGD is, without interpolation; ``ode_step_error`` is the
+    largest relative change of the ODE's ε when dt is halved (it must be far below the standard errors).
+    Randomness: ``np.random.default_rng([seed, 7, D, tag, r])`` (tag: the data and the activation) — r = 0 the
+    problem and the initial weights, r ≥ 1 run r's samples — so a cell gives the same numbers whichever cells ran
+    before it.
+    """
+    tag = {"spiked": 0, "mnist": 1, "mnist-real": 2}[data] * 10 + ("linear", "erf").index(activation)
+    rng0 = np.random.default_rng([seed, 7, D, tag, 0])
+    if data == "spiked":
+        spiked = spiked_covariance(1, dim=D, n_spikes=cfg["n_spikes"], rng=rng0)
+        scale = 1.0 / math.sqrt(np.trace(spiked.covariance) / D)
+        Omega = spiked.covariance * scale ** 2
+        make = lambda rng: spiked_sampler(spiked, rng, scale)  # noqa: E731
+        t_end = cfg["mean_t_linear"] if activation == "linear" else cfg["mean_t_erf"]
+    else:
+        z, Omega = mnist
+        make = (lambda rng: gaussian_sampler(Omega, rng)) if data == "mnist" else (lambda rng: resampler(z, rng))
+        t_end = cfg["mean_mnist_t"]
+    rho, _ = ae_ode.eigenbasis(Omega)
+    W0, V0, b0 = initial_weights(D, cfg, rng0)
+    m = max(1, round(cfg["ode_dt"] * D))
+    dt = m / D
+    n_ode = int(round(t_end / dt))
+    wanted = np.geomspace(0.05, n_ode * dt, cfg["mean_n_records"])
+    record_k = np.unique(np.clip(np.round(wanted / dt).astype(np.int64), 1, n_ode))  # ODE steps = SGD steps / m
+    state = ae_ode.initial_state(W0, V0, Omega)
+    sol = ae_ode.solve_ae_ode(state, n_ode * dt, dt, cfg["eta"], activation=activation, save_every=1)
+    fine = ae_ode.solve_ae_ode(state, n_ode * dt, dt / 2, cfg["eta"], activation=activation, save_every=2)
+    ode = sol["error"][np.r_[0, record_k]]
+    step_error = float(np.max(np.abs(fine["error"][np.r_[0, record_k]] / ode - 1)))
+    times = record_k * dt
+    lr = ae_learning_rates(cfg["eta"], D)
+    evaluate = _pop({"Omega": Omega}, activation)
+    runs = []
+    for r in range(1, cfg["mean_runs"] + 1):
+        rec = ae_runs.train_online(make(np.random.default_rng([seed, 7, D, tag, r])), W0.copy(), V0.copy(),
+                                   b0.copy(), times, lr, activation, evaluate=evaluate)
+        runs.append(rec["error"])
+    t = np.r_[0.0, times]
+    stats = ae_runs.mean_deviation(np.array(runs), ode)
+    return {"activation": activation, "D": D, "data": data, "t_end": float(t[-1]), "R": cfg["mean_runs"],
+            "t": t.tolist(), "ode": ode.tolist(), "runs": np.array(runs).tolist(), "ode_dt": dt,
+            "ode_step_error": step_error, "pca_errors": ae_ode.pca_errors(rho / D, cfg["K"]).tolist(),
+            **{k: v for k, v in stats.items() if not isinstance(v, np.ndarray)},
+            "t_keep": t[stats["keep"]].tolist(), "z": stats["z"].tolist(), "bias": stats["bias"].tolist(),
+            "se": stats["se"].tolist()}
+
+
+def ode_mean_scaling(cells, dims, dims_erf=None):
+    """Slopes in D over the spiked cells, per activation: the fluctuations' (expected −½) and, over the D whose
+    time-averaged bias is resolved (|z_B| > 2), the bias's (expected −1); ``None`` when fewer than two D qualify."""
+    out = {}
+    for act, ds in (("linear", list(dims)), ("erf", list(dims if dims_erf is None else dims_erf))):
+        by_D = [cells.get(_cell_key(act, D, "spiked")) for D in ds]
+        if len(ds) < 2 or any(c is None for c in by_D):
+            continue
+        resolved = [(D, abs(c["time_avg_bias"])) for D, c in zip(ds, by_D) if abs(c["time_avg_bias_z"]) > 2]
+        rms = [(D, c["rms_bias"]) for D, c in zip(ds, by_D) if c["rms_bias"] > 0]
+        out[act] = {"dims": ds, "fluct_rms": [c["fluct_rms"] for c in by_D],
+                    "slope_fluct_rms": ae_runs.loglog_slope(ds, [c["fluct_rms"] for c in by_D]),
+                    "single_run_max": [c["single_run_max"] for c in by_D],
+                    "slope_single_run_max": ae_runs.loglog_slope(ds, [c["single_run_max"] for c in by_D]),
+                    "max_abs_z": [c["max_abs_z"] for c in by_D],
+                    "time_avg_bias": [c["time_avg_bias"] for c in by_D],
+                    "time_avg_bias_se": [c["time_avg_bias_se"] for c in by_D],
+                    "bias_resolved_dims": [D for D, _ in resolved],
+                    "slope_time_avg_bias": ae_runs.loglog_slope(*zip(*resolved)) if len(resolved) >= 2 else None,
+                    "rms_bias": [c["rms_bias"] for c in by_D],
+                    "slope_rms_bias": ae_runs.loglog_slope(*zip(*rms)) if len(rms) >= 2 else None}
+    return out
+
+
+def part_ode_mean(cfg, seed, save, cells=None, progress=None):
+    """The ODE against the *mean* of ``mean_runs`` SGD runs per cell (``ode_mean_cell``), the fluctuation and bias
+    slopes in D (``ode_mean_scaling``), and the figures. ``cells`` holds cells an earlier invocation finished
+    (they are not rerun); ``progress(cells)`` is called after each new one, so a stopped run resumes there."""
+    cells = dict(cells or {})
+    mnist = None
+    for act, D, data in _mean_cells(cfg):
+        key = _cell_key(act, D, data)
+        if key in cells:
+            continue
+        if data != "spiked" and mnist is None:
+            mnist = _mnist_problem(cfg)
+        start = time.perf_counter()
+        cells[key] = dict(ode_mean_cell(act, D, data, cfg, seed, mnist), seconds=time.perf_counter() - start)
+        if progress is not None:
+            progress(cells)
+    panels = {act: {f"D = {D}": cells[_cell_key(act, D, "spiked")] for D in cfg[key]}
+              for act, key in (("linear", "mean_dims"), ("erf", "mean_dims_erf"))}
+    panels["mnist"] = {"linear units, Gaussian (MNIST covariance)": cells["linear mnist"],
+                       "erf units, Gaussian (MNIST covariance)": cells["erf mnist"],
+                       "linear units, real MNIST images": cells["linear mnist-real"]}
+    R = cfg["mean_runs"]
+    for name, panel in panels.items():
+        what = f"{name} units, spiked covariance" if name != "mnist" else "MNIST's spectrum (D = 784)"
+        save(f"ode_mean_{name}", plot_mean_vs_ode(panel, f"ODE vs the mean of {R} SGD runs ({what}; same covariance "
+                                                        "and initial weights, own samples)"))
+    scaling = ode_mean_scaling(cells, cfg["mean_dims"], cfg["mean_dims_erf"])
+    save("ode_mean_scaling", plot_mean_scaling(scaling, R))
+    return {"cells": cells, "scaling": scaling}
+
+
 def measure_speed(cfg, rng, D=500, K=4):
     """Online SGD steps/s at D = 500, K = 4 (erf, untied), NumPy backend vs Numba kernel, inputs pre-drawn."""
     out = {}
@@ -248,11 +383,12 @@ def measure_speed(cfg, rng, D=500, K=4):
 
 
 PARTS = {"speed": None, "sequential": part_sequential, "erf_tied": part_erf_tied, "relu_bias": part_relu_bias,
-         "truncated": part_truncated, "ode_vs_sgd": part_ode_vs_sgd, "mnist": part_mnist}
+         "truncated": part_truncated, "ode_vs_sgd": part_ode_vs_sgd, "mnist": part_mnist, "ode_mean": part_ode_mean}
 
 
-def run(mode="default", out=None, seed=0, verbose=True):
-    """Run the six parts of study 4; write results.json and ae_dynamics_<part>.png for each figure."""
+def run(mode="default", out=None, seed=0, verbose=True, parts=None):
+    """Run the parts of study 4 (all, or those named in ``parts``: each part has its own random stream, so a
+    later invocation adds the others unchanged); write results.json and ae_dynamics_<part>.png per figure."""
     run_ = prepare("ae-dynamics", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     stored = run_.stored_results()  # a resumed run keeps the parts an earlier invocation finished
@@ -261,17 +397,26 @@ def run(mode="default", out=None, seed=0, verbose=True):
     def save(name, fig):
         fig.savefig(out / f"ae_dynamics_{name}.png", dpi=120)
 
+    if parts is not None and not set(parts) <= set(PARTS):
+        raise ValueError(f"parts must name parts among {list(PARTS)}, got {list(parts)}")
     for i, (name, part) in enumerate(PARTS.items()):
-        if name in results:
+        if name in results or (parts is not None and name not in parts):
             continue
         rng = np.random.default_rng([seed, i])  # per part: a skipped part does not change the others' draws
         start = time.perf_counter()
-        results[name] = measure_speed(cfg, rng) if part is None else part(cfg, rng, save)
+        if name == "ode_mean":  # resumable cell by cell: the finished cells are stored under "ode_mean_cells"
+            def progress(cells):
+                run_.write_results(dict(results=dict(results, ode_mean_cells=cells), part_seconds=seconds,
+                                        complete=False))
+            results[name] = part(cfg, seed, save, results.pop("ode_mean_cells", None), progress)
+        else:
+            results[name] = measure_speed(cfg, rng) if part is None else part(cfg, rng, save)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"[ae-dynamics {mode}] {name}: {seconds[name]:.1f} s", flush=True)
         run_.write_results(dict(results=results, part_seconds=seconds, complete=False))
-    record = run_.write_results(dict(results=results, part_seconds=seconds, complete=True))
+    complete = set(PARTS) <= set(results)
+    record = run_.write_results(dict(results=results, part_seconds=seconds, complete=complete))
     if verbose:
         print(f"done in {record['seconds']:.1f} s")
     return record

@@ -43,22 +43,24 @@ from ..diversify import BhattacharyyaDR, InnerProductDR
 from ..mlp import MLP
 from ..plotting import figure_grid, finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, to_mlp
-from ..stats import epochs_to_reach, mean_std
+from ..stats import epochs_to_reach, mean_std, paired_difference
 from ..sweep import run_units
 from . import prepare, run_and_save
 from .pretraining import FINE_TUNE, LAYERS, labelled_subset
 
 SETTINGS = {
     "quick": dict(n_unlabelled=1500, hidden=(100, 100), pretrain_epochs=2, finetune_epochs=5, patience=5,
-                  labels=(200, 1500), reach={200: 0.5, 1500: 0.3}, seeds=(0,), alphas_rbm=(0, 300),
-                  alphas_mlp=(0, 1.0), n_valid=500, n_test=500, grad_steps=40, grad_every=5),
+                  labels=(200, 1500), reach={200: 0.5, 1500: 0.3}, seeds=(0, 1), alphas_rbm=(0, 300),
+                  alphas_mlp=(0, 1.0), pairs=("different", "random", "same"), n_valid=500, n_test=500,
+                  grad_steps=40, grad_every=5),
     "default": dict(n_unlabelled=20000, hidden=(500, 500), pretrain_epochs=5, finetune_epochs=30, patience=8,
                     labels=(1000, 20000), reach={1000: 0.15, 20000: 0.04}, seeds=(0,), alphas_rbm=(0, 100, 1000),
-                    alphas_mlp=(0, 1.0), n_valid=10000, n_test=10000, grad_steps=200, grad_every=10),
+                    alphas_mlp=(0, 1.0), pairs=("different",), n_valid=10000, n_test=10000, grad_steps=200,
+                    grad_every=10),
     "full": dict(n_unlabelled=50000, hidden=(500, 500), pretrain_epochs=10, finetune_epochs=30, patience=8,
-                 labels=(1000, 50000), reach={1000: 0.15, 50000: 0.03}, seeds=(0, 1, 2),
-                 alphas_rbm=(0, 10, 100, 1000), alphas_mlp=(0, 1.0), n_valid=10000, n_test=10000,
-                 grad_steps=500, grad_every=10),
+                 labels=(1000, 50000), reach={1000: 0.15, 50000: 0.03}, seeds=(0, 1, 2, 3, 4),
+                 alphas_rbm=(0, 10), alphas_mlp=(0, 1.0), pairs=("different", "random", "same"), n_valid=10000,
+                 n_test=10000, grad_steps=500, grad_every=10),
 }
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:red", "tab:purple")
 
@@ -70,19 +72,21 @@ def partial_labels(y, idx):
     return out
 
 
-def dr_stack_paths(alpha, n_labels, cfg, seed, out):
-    """Where ``dr_stack`` saves its layers: α = 0 has one stack per seed, every α > 0 one per label count."""
-    tag = "a0" if alpha == 0 else f"a{alpha:g}-l{n_labels}"
+def dr_stack_paths(alpha, n_labels, cfg, seed, out, pairs="different"):
+    """Where ``dr_stack`` saves its layers: α = 0 has one stack per seed, every α > 0 one per label count (and per
+    choice of pairs: the controls' stacks carry it in their name)."""
+    tag = "a0" if alpha == 0 else f"a{alpha:g}-l{n_labels}" if pairs == "different" else f"a{alpha:g}-{pairs}-l{n_labels}"
     return [out / f"stack-dbn-{tag}-seed{seed}-layer{i}.npz" for i in range(1, len(cfg["hidden"]) + 1)]
 
 
-def dr_stack(alpha, n_labels, data, cfg, seed, out):
-    """The DBN pretrained with ``BhattacharyyaDR(alpha)`` using the labels of ``n_labels`` rows (α = 0: no labels,
-    the plain DBN), reloaded from ``out`` if saved before."""
-    extra = dict(penalties=[BhattacharyyaDR(alpha)]) if alpha else {}
+def dr_stack(alpha, n_labels, data, cfg, seed, out, pairs="different"):
+    """The DBN pretrained with ``BhattacharyyaDR(alpha, pairs=pairs)`` on the rows of the ``n_labels`` labelled images
+    (α = 0: no labels, the plain DBN), reloaded from ``out`` if saved before. ``pairs``: "different" (the
+    diversifying prior), "random" or "same" (study 3's controls: the same rows, the same α, other pairs)."""
+    extra = dict(penalties=[BhattacharyyaDR(alpha, pairs=pairs)]) if alpha else {}
     y = partial_labels(data.y_train, labelled_subset(n_labels, len(data.x_train), seed)) if alpha else None
     settings = LayerSettings(epochs=cfg["pretrain_epochs"], extra=extra, **LAYERS["dbn"])
-    return load_or_pretrain(dr_stack_paths(alpha, n_labels, cfg, seed, out), data.x_train, cfg["hidden"], settings,
+    return load_or_pretrain(dr_stack_paths(alpha, n_labels, cfg, seed, out, pairs), data.x_train, cfg["hidden"], settings,
                             np.random.default_rng(seed), y=y)
 
 
@@ -113,33 +117,40 @@ class GradientProbe:
             self.measure()
 
 
-def fine_tune_one(arm, alpha, layers, data, idx, cfg, seed):
-    """Fine-tune one MLP (``arm`` "dbn": from ``layers``; "mlp": random init with ``InnerProductDR(alpha)``) on
-    the labelled rows ``idx`` with study 2's protocol; return its record."""
+def fine_tune_one(arm, alpha, layers, data, idx, cfg, seed, pairs="different"):
+    """Fine-tune one MLP (``arm`` "dbn": from ``layers``; "mlp": random init with ``InnerProductDR(alpha, pairs=pairs)``)
+    on the labelled rows ``idx`` with study 2's protocol; return its record. The same seed gives every arm the same
+    labelled rows and, for "mlp", the same initial weights: arms of one seed are paired."""
     rng = np.random.default_rng(seed)
     if arm == "dbn":
         mlp = to_mlp(layers, 10, rng=rng)
     else:
         mlp = MLP([data.x_train.shape[1], *cfg["hidden"], 10], rng=rng,
-                  penalties=[InnerProductDR(alpha)] if alpha else ())
+                  penalties=[InnerProductDR(alpha, pairs=pairs)] if alpha else ())
     probe = GradientProbe(mlp, data.x_train[idx[:100]], data.y_train[idx[:100]], cfg["grad_steps"], cfg["grad_every"])
     start = time.perf_counter()
     history = fine_tune_subset(mlp, data.x_train[idx], data.y_train[idx], data.x_valid, data.y_valid,
                                epochs=cfg["finetune_epochs"], patience=cfg["patience"], rng=rng, after_step=[probe],
                                **FINE_TUNE)
     curve = history["valid_error"]
-    return {"arm": arm, "alpha": alpha, "seed": seed, "n_labels": int(len(idx)),
+    return {"arm": arm, "alpha": alpha, "pairs": pairs if alpha else "none", "seed": seed, "n_labels": int(len(idx)),
             "test_error": error_rate(mlp, data.x_test, data.y_test), "valid_curve": curve, "epochs": len(history),
             "epochs_to_reach": epochs_to_reach(curve, cfg["reach"][len(idx)] if len(idx) in cfg["reach"]
                                                else cfg["reach"][max(cfg["reach"])]),
             "grad_norms": probe.record, "seconds": time.perf_counter() - start}
 
 
+def variant(r):
+    """The name of a run's arm in tables: "mlp α=0", "mlp α=1" (the diversifying term), "mlp α=1 random pairs"."""
+    pairs = r.get("pairs", "different")
+    return f"{r['arm']} α={r['alpha']:g}" + ("" if pairs in ("none", "different") else f" {pairs} pairs")
+
+
 def summarize(runs):
-    """{n_labels: {"arm α": {"test_error": mean/std/n, "epochs_to_reach": mean over the runs that reached it}}}."""
+    """{n_labels: {variant: {"test_error": mean/std/n, "epochs_to_reach": mean over the runs that reached it}}}."""
     groups = {}
     for r in runs:
-        groups.setdefault(str(r["n_labels"]), {}).setdefault(f"{r['arm']} α={r['alpha']:g}", []).append(r)
+        groups.setdefault(str(r["n_labels"]), {}).setdefault(variant(r), []).append(r)
     return {n: {k: {"test_error": dict(zip(("mean", "std"), map(float, mean_std([r["test_error"] for r in rs]))),
                                        n=len(rs)),
                     "epochs_to_reach": {"mean": (float(np.mean(e)) if (e := [r["epochs_to_reach"] for r in rs
@@ -148,13 +159,52 @@ def summarize(runs):
                 for k, rs in sorted(by.items())} for n, by in groups.items()}
 
 
+def paired_comparisons(runs):
+    """Paired differences of test error (``stats.paired_difference``: mean, 95 % t interval, p) over the seeds both
+    runs share, per label count and arm, for each α > 0 and choice of pairs: against α = 0 ("vs α=0"), and for the
+    diversifying term against each control at its α ("vs random pairs", "vs same pairs"). Negative: lower error."""
+    by = {(r["n_labels"], r["arm"], r["alpha"], r.get("pairs", "different")): {} for r in runs}
+    for r in runs:
+        by[(r["n_labels"], r["arm"], r["alpha"], r.get("pairs", "different"))][r["seed"]] = r["test_error"]
+    out = {}
+
+    def compare(a, b):
+        seeds = sorted(set(by.get(a, {})) & set(by.get(b, {})))
+        return paired_difference([by[a][s] for s in seeds], [by[b][s] for s in seeds]) | {"seeds": seeds} \
+            if seeds else None
+
+    for (n, arm, alpha, pairs) in sorted(by, key=lambda k: (k[0], k[1], k[2], k[3])):
+        if alpha == 0:
+            continue
+        name = variant({"arm": arm, "alpha": alpha, "pairs": pairs})
+        cell = {"vs α=0": compare((n, arm, alpha, pairs), (n, arm, 0, "none"))}
+        if pairs == "different":
+            for control in ("random", "same"):
+                if (n, arm, alpha, control) in by:
+                    cell[f"vs {control} pairs"] = compare((n, arm, alpha, pairs), (n, arm, alpha, control))
+        out.setdefault(str(n), {})[name] = {k: v for k, v in cell.items() if v is not None}
+    return out
+
+
+def format_comparisons(comparisons):
+    """The paired differences as lines: "labels  variant  vs …  Δ mean [95 % interval] (n seeds, p)" in points."""
+    lines = [f"{'labels':>7}  {'variant':<26} {'against':<16} {'Δ test error, points [95 % CI]':>34}"]
+    for n, by in comparisons.items():
+        for name, cell in by.items():
+            for against, d in cell.items():
+                ci = "n < 2" if d["n"] < 2 else f"[{100 * d['lo']:+.2f}, {100 * d['hi']:+.2f}]"
+                lines.append(f"{n:>7}  {name:<26} {against:<16} {100 * d['mean']:+7.2f} {ci:>18} "
+                             f"(n={d['n']}, p={d['p']:.2g})")
+    return "\n".join(lines)
+
+
 def format_table(summary_):
-    lines = [f"{'labels':>7}  {'arm':<16} {'test error':>17} {'epochs to reach':>16}"]
+    lines = [f"{'labels':>7}  {'arm':<26} {'test error':>17} {'epochs to reach':>16}"]
     for n, by in summary_.items():
         for k, c in by.items():
             te, reach = c["test_error"], c["epochs_to_reach"]
             when = "—" if reach["mean"] is None else f"{reach['mean']:.1f}"
-            lines.append(f"{n:>7}  {k:<16} {100 * te['mean']:>8.2f} ± {100 * te['std']:.2f} % "
+            lines.append(f"{n:>7}  {k:<26} {100 * te['mean']:>8.2f} ± {100 * te['std']:.2f} % "
                          f"{when:>12} ({reach['reached']}/{te['n']})")
     return "\n".join(lines)
 
@@ -162,6 +212,11 @@ def format_table(summary_):
 # -------------------------------------------------------------------------------------------- figures
 def _alphas(runs, arm):
     return sorted({r["alpha"] for r in runs if r["arm"] == arm})
+
+
+def _diversifying(runs):
+    """The runs of α = 0 and of the diversifying terms (the controls' runs left out): what the α figures show."""
+    return [r for r in runs if r.get("pairs", "different") in ("none", "different")]
 
 
 def plot_convergence(runs):
@@ -231,61 +286,117 @@ def plot_grad_norms(runs, kind="ce"):
     return fig
 
 
+def plot_paired_differences(comparisons):
+    """One panel per label count: each paired difference of test error (points) with its 95 % t interval — the
+    diversifying arms against α = 0 and against the controls at their α, the controls against α = 0."""
+    labels = list(comparisons)
+    fig = Figure(figsize=(5.2 * len(labels), 0.6 + 0.42 * max(len([1 for c in comparisons[n].values() for _ in c])
+                                                                for n in labels)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(labels), sharey=False))
+    for ax, n in zip(axes, labels):
+        rows = [(f"{name}  vs {against[3:]}", d) for name, cell in comparisons[n].items() for against, d in cell.items()]
+        y = np.arange(len(rows))[::-1]
+        for yi, (label, d) in zip(y, rows):
+            lo, hi = (d["lo"], d["hi"]) if d["n"] >= 2 else (d["mean"], d["mean"])
+            color = "tab:blue" if "pairs  vs" not in label and " vs α=0" in label else "tab:orange"
+            ax.errorbar(100 * d["mean"], yi, xerr=[[100 * (d["mean"] - lo)], [100 * (hi - d["mean"])]], fmt="o",
+                        color=color, capsize=3)
+            ax.annotate(f"n={d['n']}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+        ax.axvline(0.0, color="k", lw=0.8)
+        ax.set_yticks(y, [label for label, _ in rows], fontsize=7)
+        ax.set(xlabel="paired difference of test error (points; < 0: the first is better)", title=f"{n} labels")
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle("paired differences over seeds with 95 % t intervals", fontsize=10)
+    return fig
+
+
 # -------------------------------------------------------------------------------------------- the run
 def _stack_unit(cfg, out, unit):
-    """A sweep unit ``(alpha, n_labels, seed)``: pretrain that ``dr_stack`` and save it in ``out``."""
-    alpha, n_labels, seed = unit
-    dr_stack(alpha, n_labels, load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1), cfg, seed, out)
+    """A sweep unit ``(alpha, n_labels, seed, pairs)``: pretrain that ``dr_stack`` and save it in ``out``."""
+    alpha, n_labels, seed, pairs = unit
+    dr_stack(alpha, n_labels, load_mnist(n_train=cfg["n_unlabelled"], n_valid=1, n_test=1), cfg, seed, out, pairs)
     return alpha
 
 
 def _finetune_unit(cfg, out, unit):
-    """A sweep unit ``(arm, alpha, seed, n_labels)`` (``n_labels`` as configured): fine-tune that arm; a DBN's
-    stack is read from ``out``."""
-    arm, alpha, seed, n_labels = unit
+    """A sweep unit ``(arm, alpha, pairs, seed, n_labels)`` (``n_labels`` as configured): fine-tune that arm; a
+    DBN's stack is read from ``out``."""
+    arm, alpha, pairs, seed, n_labels = unit
     data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])
-    layers = dr_stack(alpha, n_labels, data, cfg, seed, out) if arm == "dbn" else None
-    return fine_tune_one(arm, alpha, layers, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed)
+    layers = dr_stack(alpha, n_labels, data, cfg, seed, out, pairs) if arm == "dbn" else None
+    return fine_tune_one(arm, alpha, layers, data, labelled_subset(n_labels, len(data.x_train), seed), cfg, seed,
+                         pairs)
 
 
-def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None):
-    """Pretrain every DR stack, then fine-tune every (arm, α, seed, labels) unit not done yet — serially, in
-    ``jobs`` processes or on the Dask cluster at ``scheduler`` (``sweep.run_units``); results.json after each."""
+def planned_units(cfg, seeds):
+    """The fine-tuning units ``(arm, α, pairs, seed, n_labels)`` in the order they run: the MLP arm first (no
+    stacks; every label count, then every seed), then the DBN arm seed by seed, so a run stopped by its budget
+    leaves whole seeds. α = 0 has pairs "none"; every α > 0 the diversifying pairs and each control."""
+    def variants(alphas):
+        return [(a, "none") for a in alphas if a == 0] + [(a, p) for a in alphas if a for p in cfg["pairs"]]
+
+    mlp = [("mlp", a, p, s, n) for n in cfg["labels"] for s in seeds for a, p in variants(cfg["alphas_mlp"])]
+    dbn = [("dbn", a, p, s, n) for s in seeds for n in cfg["labels"] for a, p in variants(cfg["alphas_rbm"])]
+    return mlp + dbn
+
+
+def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
+    """Fine-tune the MLP arm's units, then, seed by seed, pretrain the DBN arm's stacks and fine-tune them — every
+    unit not done yet, serially, in ``jobs`` processes or on the Dask cluster at ``scheduler``
+    (``sweep.run_units``); results.json after each. ``deadline`` (``time.time()``, the CLI's ``--hours``): no unit
+    starts after it (a running one finishes), and the rerun of the same command goes on from there."""
     run_ = prepare("diversify", mode, SETTINGS, out, seed)
     cfg, out = run_.cfg, run_.out
     run_.say_quick("tiny nets, 2 epochs of pretraining and 5 of fine-tuning on 1 500 images", verbose)
     n_train = cfg["n_unlabelled"]
     runs = run_.stored_results().get("runs", [])
-    done = {(r["arm"], r["alpha"], r["seed"], r["n_labels"]) for r in runs}
+    done = {(r["arm"], r["alpha"], r.get("pairs", "different" if r["alpha"] else "none"), r["seed"], r["n_labels"])
+            for r in runs}
     seeds = [seed + k for k in cfg["seeds"]]
-    options = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose)
+    options = dict(jobs=jobs, scheduler=scheduler, threads_per_job=threads_per_job, verbose=verbose,
+                   deadline=deadline)
+    order_of = {u: i for i, u in enumerate(planned_units(cfg, seeds))}
+
+    def key(r):  # the done key holds the labelled count (n_labels ≥ n_train: n_train)
+        return (r["arm"], r["alpha"], r.get("pairs", "none"), r["seed"],
+                next(n for n in cfg["labels"] if len(labelled_subset(n, n_train, r["seed"])) == r["n_labels"]))
 
     def save():
         return run_.write_results({"layers": LAYERS, "fine_tune": FINE_TUNE, "summary": summarize(runs),
-                                   "runs": runs})
-
-    # the units in the serial loop's order; the done key holds the labelled count (n_labels ≥ n_train: n_train)
-    arms = [("dbn", a) for a in cfg["alphas_rbm"]] + [("mlp", a) for a in cfg["alphas_mlp"]]
-    units = [(arm, a, s, n) for s in seeds for n in cfg["labels"] for arm, a in arms
-             if (arm, a, s, len(labelled_subset(n, n_train, s))) not in done]
-    # every stack the pending units need, each once (α = 0: one per seed), before any fine-tuning: no two
-    # processes ever pretrain the same stack
-    stacks = dict.fromkeys((a, n if a else None, s) for arm, a, s, n in units if arm == "dbn")
-    run_units(partial(_stack_unit, cfg, out),
-              [u for u in stacks if not all(p.is_file() for p in dr_stack_paths(*u[:2], cfg, u[2], out))], **options)
+                                   "paired": paired_comparisons(runs), "runs": runs,
+                                   "complete": all(u in {key(r) for r in runs} for u in order_of)})
 
     def report(unit, r):
-        arm, alpha, s, n_labels = unit
-        print(f"seed {s} {n_labels:>6d} labels {arm} α={alpha:<6g} test error {100 * r['test_error']:.2f} %"
-              f"  reached target at epoch {r['epochs_to_reach']}  ({r['epochs']} epochs, {r['seconds']:.0f} s)")
+        arm, alpha, pairs, s, n_labels = unit
+        print(f"seed {s} {n_labels:>6d} labels {arm} α={alpha:<6g} {pairs:<9} test error {100 * r['test_error']:.2f} %"
+              f"  reached target at epoch {r['epochs_to_reach']}  ({r['epochs']} epochs, {r['seconds']:.0f} s)",
+              flush=True)
 
-    run_and_save(partial(_finetune_unit, cfg, out), units, runs, save=save, report=report,
-                 order=lambda r: (r["seed"], r["n_labels"], arms.index((r["arm"], r["alpha"]))), **options)
+    pending = [u for u in order_of if (u[0], u[1], u[2], u[3], len(labelled_subset(u[4], n_train, u[3]))) not in done]
+    # batches: the MLP units, then one batch per seed of the DBN arm whose stacks are pretrained first — each stack
+    # once (α = 0: one per seed), before the fine-tunings that read it: no two processes pretrain the same stack
+    batches = [[u for u in pending if u[0] == "mlp"]] + [[u for u in pending if u[0] == "dbn" and u[3] == s]
+                                                         for s in seeds]
+    for batch in batches:
+        if not batch or (deadline is not None and time.time() >= deadline):
+            continue
+        stacks = dict.fromkeys((a, n if a else None, s, p if a else "different") for arm, a, p, s, n in batch)
+        run_units(partial(_stack_unit, cfg, out),
+                  [u for u in stacks if not all(x.is_file() for x in dr_stack_paths(u[0], u[1], cfg, u[2], out, u[3]))],
+                  **options)
+        run_and_save(partial(_finetune_unit, cfg, out), batch, runs, save=save, report=report,
+                     order=lambda r: order_of[key(r)], **options)
     results = save()
-    figures = {"convergence.png": plot_convergence(runs), "error_vs_alpha.png": plot_error_vs_alpha(runs),
-               "grad_norms.png": plot_grad_norms(runs, "ce"), "grad_norms_total.png": plot_grad_norms(runs, "total")}
-    for name, fig in figures.items():
-        fig.savefig(out / name, dpi=110)
+    shown = _diversifying(runs)
+    if shown:
+        figures = {"convergence.png": plot_convergence(shown), "error_vs_alpha.png": plot_error_vs_alpha(shown),
+                   "grad_norms.png": plot_grad_norms(shown, "ce"), "grad_norms_total.png": plot_grad_norms(shown, "total")}
+        if results["paired"]:
+            figures["paired_differences.png"] = plot_paired_differences(results["paired"])
+        for name, fig in figures.items():
+            fig.savefig(out / name, dpi=110)
     if verbose:
         print(format_table(results["summary"]))
+        print(format_comparisons(results["paired"]))
     return results
