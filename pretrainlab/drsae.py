@@ -95,7 +95,7 @@ class DrSAE(Model):
         Draws the initial decoder (and, by default, the images ``init_ista`` picks).
     sparsity_weight : float
         λ of the L1 term λ‖z^T‖₁.  0.018 is what the author's code amounts to relative to ½‖x − Dz‖²
-        (the paper does not state it; ``STUDIES.md``).
+        (the paper does not state it; ``docs/study5.md``).
     classification_weight : float
         w of the discriminative term w·L^S, used when labels are passed to ``loss_and_grads``.  0.2 relative to
         L^U, again the code's value (not in the paper).
