@@ -204,6 +204,31 @@ def test_srivastava_fine_tuning_counts_updates_and_records_sparse_monitors():
         fine_tune_srivastava(mlp, data.x_train, data.y_train, updates=0)
 
 
+def test_an_interrupted_srivastava_fine_tuning_resumes_on_the_same_ramp(tmp_path):
+    """Killed after epoch 2 and rerun: the same parameters as an uninterrupted run — the update count (and so
+    the momentum), the velocity and the dropout masks' generator all come back from the checkpoint."""
+    data = load_mnist(n_train=200, n_valid=1, n_test=1)
+
+    def net():
+        return MLP([784, 12, 10], rng=4, dropout_input=0.2, dropout_hidden=0.5)
+
+    kw = dict(updates=8, batch_size=50, momentum_steps=5)
+    whole, opt_a = fine_tune_srivastava(mlp_a := net(), data.x_train, data.y_train, rng=4, **kw)
+
+    def stop_after_2(trainer, epoch):
+        if epoch == 2:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        fine_tune_srivastava(net(), data.x_train, data.y_train, rng=4, checkpoint=tmp_path / "s.npz",
+                             callbacks=[stop_after_2], **kw)
+    resumed, opt_c = fine_tune_srivastava(mlp_c := net(), data.x_train, data.y_train, rng=4,
+                                          checkpoint=tmp_path / "s.npz", **kw)
+    assert opt_c.updates == opt_a.updates == 8 and resumed["loss"] == whole["loss"]
+    for k in mlp_a.params:
+        np.testing.assert_array_equal(mlp_c.params[k], mlp_a.params[k])
+
+
 # ------------------------------------------------------------------------------------------ the experiment
 def test_published_arms_run_alone_record_their_protocol_and_resume(tmp_path):
     arms = ["dbn-hs", "dbn-dropout-srivastava"]
