@@ -30,7 +30,7 @@ per-eigendirection overlaps
 
     a_k^τ = w_k·ψ_τ,   b_k^τ = v_k·ψ_τ/√D        (A = ΨᵀW, B = ΨᵀV/√D, both (D, K), row τ).
 
-(STUDIES.md writes a = w·ψ/√D, b = v·ψ/D with ψ of norm √D, like the data's spike directions a_m: the
+(docs/study4.md writes a = w·ψ/√D, b = v·ψ/D with ψ of norm √D, like the data's spike directions a_m: the
 same numbers.) Then every order parameter is a sum over directions:
 
     Q = Aᵀ diag(ρ̃) A,   R = Bᵀ diag(ρ̃) A,   T = Bᵀ diag(ρ̃) B,   T⁰ = BᵀB.
@@ -58,7 +58,7 @@ expectation of one step over the fresh sample x gives E[Δa] and E[Δb] *exactly
     db_k^τ/dt = η [ ρ̃_τ a_k^τ ⟨g′_k⟩ − Σ_l ⟨g_k g_l⟩ b_l^τ ]                                              (3)
 
 (η the encoder's η = D·η_W in (2), the decoder's η_V in (3)). For linear g (g′ = 1, g″ = g‴ = 0) these
-are the equations of STUDIES.md:
+are the equations of docs/study4.md:
 
     da_k^τ/dt = η ρ̃_τ (b_k^τ − Σ_l T⁰_kl a_l^τ),    db_k^τ/dt = η (ρ̃_τ a_k^τ − Σ_l Q_kl b_l^τ).        (4)
 

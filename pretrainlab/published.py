@@ -34,7 +34,7 @@ q_{l−1}² (``SGD.lr_scale``) and a decay scale 1/q_{l−1}² (``WeightDecay(sc
 the pretrained weights unscaled — no ``mult_factor`` — while the paper says to scale them; we follow the paper.)
 
 Not reproduced: deepnet's example also sets a KL sparsity cost (``sparsity_cost: 0.001``, targets 0.1/0.1/0.05,
-running means damped 0.9) during fine-tuning, which neither the paper nor ``STUDIES.md`` mentions; and its hidden
+running means damped 0.9) during fine-tuning, which neither the paper nor ``docs/study2.md`` mentions; and its hidden
 layers are 1024-1024-2048, where Table 2's DBN is 784-500-500-2000 (the lab uses the latter).
 """
 import math

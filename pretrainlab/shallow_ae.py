@@ -22,7 +22,7 @@ encoder's derivative factor, chosen by ``truncated_derivative``:
         ∂L/∂λ_k = [Σ_{a≤k} (v_k·v_a) h_a g′(λ_a) − g′(λ_k) v_k·x] / D.
 
 They coincide for linear g, and for the first unit whatever g; the untruncated rule has only the first
-form. It is offered to reproduce the authors' runs (STUDIES.md: 1.1 % apart for erf after 3 000 steps). The step is W ← W − lr_W ∂L/∂W, V ← V − lr_V ∂L/∂V,
+form. It is offered to reproduce the authors' runs (docs/study4.md: 1.1 % apart for erf after 3 000 steps). The step is W ← W − lr_W ∂L/∂W, V ← V − lr_V ∂L/∂V,
 b ← b − lr_b ∂L/∂b (study 4 uses lr_W = η/D); tied, both gradients land on the one array (lr_V = 0 keeps only
 the encoder path, the "detached" variant of the authors' code). ``ae_learning_rates`` returns study 4's
 rates for each of these cases.

@@ -5,7 +5,7 @@ implementation, where ``run()`` is one timed round and ``warm_up()`` the untimed
 (JIT cache load, first touch of buffers, BLAS thread start). ``build`` runs inside the worker process of that
 implementation only (``worker.py``), so the peers' libraries are never imported where the lab is timed.
 
-Two kinds of reference (MISSION.md, "Speed"):
+Two kinds of reference (``docs/speed.md``):
 
 - ``*_vs_gemm``: the lower limit, the time the step's matrix products alone take (the same shapes, the same
   number of calls, NumPy/BLAS into preallocated outputs, nothing else). ``ratio = ours / ref``: 1.0 would
