@@ -108,7 +108,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import check_number
+from .validation import check_int, check_number
 
 from .erf_averages import (  # noqa: F401  (re-exported: ae_ode.erf_avg_* is the documented name)
     _SQRT_2_OVER_PI, _as_matrix, _check_covariance, _erf_pair_averages, erf_avg_ddg_g, erf_avg_dddg, erf_avg_dg,
@@ -127,6 +127,25 @@ def _check_activation(activation):
 
 def _check_positive(value, name):
     return check_number(value, name, low=0.0, low_open=True)
+
+
+def _check_spectrum(rho_tilde, name="rho_tilde", size=None):
+    """``rho_tilde`` as a finite real 1-D float64 array of eigenvalues/D ≥ 0 (of length ``size``), or a
+    TypeError/ValueError naming it."""
+    r = np.asarray(rho_tilde) if not isinstance(rho_tilde, (str, bytes)) else np.asarray(None)
+    if r.ndim != 1 or (size is not None and len(r) != size):
+        raise ValueError(f"{name} must be a 1-D array{'' if size is None else f' of length {size}'}, got shape "
+                         f"{r.shape}")
+    r = _as_matrix(r[None, :], name)[0]  # finite, real, float64
+    if r.size and r.min() < -1e-10 * max(1.0, r.max()):  # (eigh's rounding: −1e-17 is a zero eigenvalue)
+        raise ValueError(f"{name} must be ≥ 0 (eigenvalues of a covariance), found {r.min():g}")
+    return r
+
+
+def _check_overlaps(A, B, rho_tilde):
+    """A, B (D, K) finite real and ρ̃ (D,) finite, ≥ 0: the checked state of the ODEs, as float64."""
+    A = _as_matrix(A, "A")
+    return A, _as_matrix(B, "B", A.shape), _check_spectrum(rho_tilde, size=A.shape[0])
 
 
 # ------------------------------------------------------------------------------------ order parameters
@@ -181,6 +200,7 @@ def order_parameters_from_overlaps(A, B, rho_tilde):
 
     The identity behind the closure of the ODEs: every order parameter is a sum over eigendirections.
     """
+    A, B, rho_tilde = _check_overlaps(A, B, rho_tilde)
     rA = rho_tilde[:, None] * A
     return {"Q": A.T @ rA, "R": B.T @ rA, "T": B.T @ (rho_tilde[:, None] * B), "T0": B.T @ B}
 
@@ -225,10 +245,7 @@ def pca_errors(rho_tilde, K):
     In the loss's normalisation ‖x − x̂‖²/(2D), with ρ̃ = eigenvalues of Ω / D (any order).
     Returns a (K,) array; entry k−1 is the floor of a k-unit linear autoencoder.
     """
-    rho_tilde = np.asarray(rho_tilde, dtype=np.float64)
-    if rho_tilde.ndim != 1:
-        raise ValueError(f"rho_tilde must be 1-D, got shape {rho_tilde.shape}")
-    rho_tilde = np.sort(rho_tilde)[::-1]
+    rho_tilde = np.sort(_check_spectrum(rho_tilde))[::-1]
     if not isinstance(K, (int, np.integer)) or isinstance(K, bool):
         raise TypeError(f"K must be an integer, got {type(K).__name__}")
     if not 1 <= K <= len(rho_tilde):
@@ -251,9 +268,11 @@ def reconstruction_error(Q, R, T0, trace_omega, activation="linear"):
     activation : {"linear", "erf"}
     """
     _check_activation(activation)
-    Q, R, T0 = np.asarray(Q), np.asarray(R), np.asarray(T0)
-    if Q.ndim != 2 or Q.shape[0] != Q.shape[1] or R.shape != Q.shape or T0.shape != Q.shape:
-        raise ValueError(f"Q, R, T0 must be K×K arrays of one shape, got {Q.shape}, {R.shape}, {T0.shape}")
+    Q = _as_matrix(Q, "Q")
+    R, T0 = _as_matrix(R, "R", Q.shape), _as_matrix(T0, "T0", Q.shape)
+    if Q.shape[0] != Q.shape[1]:
+        raise ValueError(f"Q, R, T0 must be K×K arrays of one shape, got {Q.shape}")
+    trace_omega = check_number(trace_omega, "trace_omega", low=0.0)
     if activation == "linear":
         return 0.5 * trace_omega - np.trace(R) + 0.5 * np.sum(Q * T0)  # Q symmetric: Σ Q_kl T⁰_kl = tr(QT⁰)
     avg = _erf_pair_averages(Q)
@@ -267,7 +286,12 @@ def cosine_overlaps(A, n_directions=None):
     (Sanger) autoencoder drives the top K×K block to the identity. ``n_directions`` keeps the first rows.
     """
     A = _as_matrix(A, "A")
-    C = np.abs(A) / np.linalg.norm(A, axis=0)
+    norms = np.linalg.norm(A, axis=0)
+    if np.any(norms == 0):
+        raise ValueError("A: a unit's weight vector is zero, so its angle to the eigendirections is undefined")
+    if n_directions is not None and check_int(n_directions, "n_directions", 1) > A.shape[0]:
+        raise ValueError(f"n_directions must be ≤ {A.shape[0]} (the rows of A), got {n_directions}")
+    C = np.abs(A) / norms
     return C if n_directions is None else C[:n_directions]
 
 
@@ -351,12 +375,11 @@ def solve_ae_ode(state, t_end, dt=0.01, lr=1.0, lr_decoder=None, activation="lin
         raise TypeError(f"state must be an AEOverlaps (from initial_state), got {type(state).__name__}")
     lr = _check_positive(lr, "lr")
     lr_decoder = lr if lr_decoder is None else _check_positive(lr_decoder, "lr_decoder")
-    A0, B0, rho_tilde = (np.asarray(a, dtype=np.float64) for a in state)
+    A0, B0, rho_tilde = _check_overlaps(*state)  # finite and real: a NaN state is not a step-size problem
     D, K = A0.shape
-    if B0.shape != (D, K) or rho_tilde.shape != (D,):
-        raise ValueError(f"state must hold A, B of one shape (D, K) and rho_tilde (D,), got "
-                         f"{A0.shape}, {B0.shape}, {rho_tilde.shape}")
-    n_dir = min(D, 2 * K) if n_directions is None else int(n_directions)
+    n_dir = min(D, 2 * K) if n_directions is None else check_int(n_directions, "n_directions", 1)
+    if n_dir > D:
+        raise ValueError(f"n_directions must be ≤ D = {D}, got {n_dir}")
     trace_omega = float(rho_tilde.sum())
 
     def observe(y):

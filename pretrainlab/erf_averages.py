@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from .validation import is_real_kind
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
@@ -28,8 +30,8 @@ def _as_matrix(x, name, shape=None):
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a 2-D numeric array, got {type(x).__name__}")
     x = np.asarray(x)
-    if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
+    if not is_real_kind(x.dtype):  # complex: the imaginary part would be dropped
+        raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {x.shape}")
     if shape is not None and x.shape != shape:

@@ -45,7 +45,11 @@ def rk4(f, y0, t_end, dt, observe=None, save_every=1):
     if n_steps < 1 or abs(n_steps * dt - t_end) > 1e-9 * t_end:
         raise ValueError(f"t_end must be a whole number of steps dt, got t_end={t_end}, dt={dt}")
     observe = (lambda y: y.copy()) if observe is None else observe
+    if np.iscomplexobj(y0):
+        raise TypeError("y0 must be real (its imaginary part would be dropped)")
     y = np.array(y0, dtype=np.float64)
+    if not np.all(np.isfinite(y)):  # a NaN start is the caller's input, not a step-size problem
+        raise ValueError("y0 must be finite")
     times, obs = [0.0], [np.asarray(observe(y))]
     for n in range(n_steps):
         t = n * dt  # from the step count, not accumulated: no drift of the time grid
@@ -54,11 +58,14 @@ def rk4(f, y0, t_end, dt, observe=None, save_every=1):
         k3 = f(t + dt / 2, y + (dt / 2) * k2)
         k4 = f(t + dt, y + dt * k3)
         y = y + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+        if not np.all(np.isfinite(y)):
+            raise FloatingPointError(
+                f"rk4: the solution became non-finite at t = {(n + 1) * dt:g} (step {n + 1} of {n_steps}) from a "
+                f"finite start: either dt = {dt} is too large for its fastest mode (halve it: if the blow-up moves "
+                "later, that is it) or the dynamics themselves diverge (e.g. too large a learning rate)")
         if (n + 1) % save_every == 0 or n + 1 == n_steps:
             times.append((n + 1) * dt)
             obs.append(np.asarray(observe(y)))
-    if not np.all(np.isfinite(y)):
-        raise FloatingPointError(f"rk4: the solution blew up (non-finite) before t = {t_end}; dt = {dt} too large?")
     return np.array(times), np.array(obs), y
 
 

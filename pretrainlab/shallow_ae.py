@@ -36,7 +36,8 @@ import math
 import numpy as np
 
 from . import kernels
-from .validation import check_array
+from .base import FLOAT_DTYPES
+from .validation import check_array, check_number
 
 AE_ACTIVATIONS = ("linear", "relu", "erf")
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -54,6 +55,24 @@ def check_truncated_derivative(truncated_derivative):
     if truncated_derivative not in ("k", "a"):
         raise ValueError(f'truncated_derivative must be "k" or "a", got {truncated_derivative!r}')
     return truncated_derivative == "a"
+
+
+def check_ae_weights(W, V, b, one_dtype=True):
+    """Raise a TypeError/ValueError naming the argument unless W (D, K), V (D, K) and b (K,) are finite float32 or
+    float64 ndarrays (of one dtype with ``one_dtype``: ``online_ae_sgd`` updates them in place, so they are
+    checked, never converted; a tied model passes V is W)."""
+    for name, a, ndim in (("W", W, 2), ("V", V, 2), ("b", b, 1)):
+        if not isinstance(a, np.ndarray) or a.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name} must be a float32 or float64 ndarray, got "
+                            f"{getattr(a, 'dtype', type(a).__name__)}")
+        if a.ndim != ndim or (one_dtype and a.dtype != W.dtype):
+            raise ValueError(f"{name} must be a {ndim}-D array of W's dtype {W.dtype}, got shape {a.shape}, "
+                             f"dtype {a.dtype}")
+    if V.shape != W.shape or b.shape != (W.shape[1],):
+        raise ValueError(f"V must have W's shape {W.shape} and b shape ({W.shape[1]},), got {V.shape} and {b.shape}")
+    for name, a in (("W", W), ("V", V), ("b", b)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} contains NaN or infinite values")
 
 
 def ae_learning_rates(eta, D, tied=False, detached=False, train_bias=False):
@@ -81,7 +100,16 @@ def online_ae_grads(x, W, V, b, activation="relu", truncated=False, truncated_de
     matters when ``truncated`` and g is not linear.
     """
     check_activation(activation)
-    deriv_a = check_truncated_derivative(truncated_derivative)
+    check_truncated_derivative(truncated_derivative)
+    check_ae_weights(W, V, b, one_dtype=False)
+    x = check_array(np.asarray(x)[None, :] if np.ndim(x) == 1 else x, "x", n_cols=W.shape[0], dtype=W.dtype)
+    if len(x) != 1:
+        raise ValueError(f"x must be one sample, a 1-D array of length {W.shape[0]}, got shape {x.shape}")
+    return _online_ae_grads(x[0], W, V, b, activation, truncated, truncated_derivative == "a")
+
+
+def _online_ae_grads(x, W, V, b, activation, truncated, deriv_a):
+    """``online_ae_grads`` on checked arguments (``online_ae_sgd``'s NumPy loop checks once, not per sample)."""
     D = len(x)
     sqrt_d = math.sqrt(D)  # Python floats keep float32 arrays float32
     lam = (x @ W + b) / sqrt_d
@@ -118,16 +146,15 @@ def online_ae_sgd(X, W, V, b, lr_W, lr_V, lr_b, activation="relu", truncated=Fal
     """
     act = check_activation(activation)
     deriv_a = check_truncated_derivative(truncated_derivative)
-    W = check_array(W, "W")
-    if V.shape != W.shape or b.shape != (W.shape[1],):
-        raise ValueError(f"V must have W's shape {W.shape} and b shape ({W.shape[1]},), got {V.shape} and {b.shape}")
+    check_ae_weights(W, V, b)
+    lr_W, lr_V, lr_b = (check_number(r, name, low=0.0) for r, name in ((lr_W, "lr_W"), (lr_V, "lr_V"), (lr_b, "lr_b")))
     X = check_array(X, "X", n_cols=W.shape[0], dtype=W.dtype)
     if kernels.use_kernel():
         from .kernels.shallow_ae import online_sgd
         return online_sgd(X, W, V, b, lr_W, lr_V, lr_b, act, truncated, deriv_a and act != 0)
     losses = np.empty(len(X), X.dtype)
     for n, x in enumerate(X):
-        losses[n], g = online_ae_grads(x, W, V, b, activation, truncated, truncated_derivative)
+        losses[n], g = _online_ae_grads(x, W, V, b, activation, truncated, deriv_a)
         W -= lr_W * g["W"]
         V -= lr_V * g["V"]  # tied (V is W): both gradients reach the shared array
         b -= lr_b * g["b"]
