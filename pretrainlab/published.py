@@ -155,6 +155,18 @@ class ConjugateGradient:
         pass
 
 
+def hs_mlp(stack, n_classes, rng):
+    """The pretrained stack as backpropclassify.m starts it: the RBMs' W and hidden biases (``to_mlp``) and a
+    softmax layer ``w_class = 0.1*randn(size(w3,2)+1,10)`` — weights *and* biases ~ 0.1·N(0, 1) (the bias is
+    w_class's last row) — drawn from ``rng``; no weight decay."""
+    mlp = to_mlp(stack, n_classes, rng=rng)
+    L = mlp.n_layers
+    for name in (f"W{L}", f"b{L}"):
+        p = mlp.params[name]
+        p[...] = 0.1 * mlp.rng.standard_normal(p.shape)
+    return mlp
+
+
 def fine_tune_hs(mlp, x, y, epochs=200, batch_size=1000, line_searches=3, top_epochs=5, rng=None, monitors=None,
                  verbose=False, callbacks=(), checkpoint=None):
     """Hinton & Salakhutdinov's fine-tuning (``backpropclassify.m``) of ``mlp`` on (x, y) through the Trainer.

@@ -15,7 +15,7 @@ from pretrainlab.mlp import MLP
 from pretrainlab.pretrain import LayerSettings, greedy_pretrain
 from pretrainlab.provenance import environment
 from pretrainlab.published import (ConjugateGradient, RampedMomentumSGD, dropout_lr_scale, fine_tune_hs,
-                                   fine_tune_srivastava, srivastava_mlp)
+                                   fine_tune_srivastava, hs_mlp, srivastava_mlp)
 
 from helpers import random_rbm
 
@@ -98,6 +98,17 @@ def test_conjugate_gradient_step_makes_three_line_searches_and_lowers_the_batch_
     assert np.abs(mlp.params["W1"] - before["W1"]).max() > 0
     with pytest.raises(ValueError, match="first_only"):
         ConjugateGradient(mlp.params, first_only=("W9",))
+
+
+def test_hs_mlp_keeps_the_stack_and_draws_w_class_as_backpropclassify():
+    x = load_mnist(n_train=300, n_valid=1, n_test=1).x_train
+    stack = greedy_pretrain(x, (30, 20), LayerSettings(epochs=1), rng=0)
+    mlp = hs_mlp(stack, 10, np.random.default_rng(0))
+    for l, layer in enumerate(stack, start=1):
+        np.testing.assert_array_equal(mlp.params[f"W{l}"], layer.W)
+    top = np.concatenate([mlp.params["W3"].ravel(), mlp.params["b3"]])
+    assert 0.08 < top.std() < 0.12 and abs(top.mean()) < 0.03 and np.abs(mlp.params["b3"]).max() > 0
+    assert mlp.weight_decay == 0 and not mlp.penalties
 
 
 class _Interrupt(Exception):

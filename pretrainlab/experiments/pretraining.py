@@ -44,7 +44,7 @@ from ..mlp import MLP
 from ..plotting import finish_log_axes
 from ..pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, retrain_epochs, to_mlp
 from ..provenance import environment
-from ..published import SRIVASTAVA, fine_tune_hs, fine_tune_srivastava, srivastava_mlp
+from ..published import SRIVASTAVA, fine_tune_hs, fine_tune_srivastava, hs_mlp, srivastava_mlp
 from ..stats import mean_std
 from ..sweep import budgeted, run_units
 from . import prepare, run_and_save
@@ -234,7 +234,7 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
     start = time.perf_counter()
     if arm == "dbn-hs":
         rng = np.random.default_rng(seed)
-        mlp = to_mlp(stack, 10, rng=rng)
+        mlp = hs_mlp(stack, 10, rng)
         history = fine_tune_hs(mlp, x_all, y_all, epochs=pub["hs_epochs"], batch_size=pub["hs_batch"],
                                line_searches=pub["hs_line_searches"], top_epochs=pub["hs_top_epochs"], rng=rng,
                                monitors=test_error, verbose=verbose, callbacks=callbacks, checkpoint=paths["retrain"])
