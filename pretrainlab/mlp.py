@@ -107,8 +107,10 @@ class MLP(Model):
     # ------------------------------------------------------------------ forward
     def _dropout_mask(self, shape, p):
         """m = [u ≥ p] / (1 − p): keep a unit with probability 1 − p and scale it so E[m] = 1 (inverted dropout)."""
-        mask = self.rng.random(shape, dtype=self.dtype) >= p
-        return mask.astype(self.dtype) / self.dtype.type(1.0 - p)
+        mask = self.rng.random(shape, dtype=self.dtype)
+        np.greater_equal(mask, p, out=mask)  # the 0/1 written over the uniforms: one buffer, no bool copy
+        mask *= self.dtype.type(1.0) / self.dtype.type(1.0 - p)  # the same float as dividing 1 by (1 − p)
+        return mask
 
     def project_max_norm(self, model=None):
         """Rescale each unit's incoming weights W_l[:, j] to norm ≤ ``max_norm`` (in place; nothing if None).
@@ -119,7 +121,9 @@ class MLP(Model):
             for l in range(1, self.n_layers + 1):
                 W = self.params[f"W{l}"]
                 norms = np.sqrt(np.einsum("ij,ij->j", W, W))
-                W *= np.minimum(1.0, self.max_norm / np.maximum(norms, 1e-12)).astype(W.dtype)
+                over = norms > self.max_norm
+                if over.any():  # a write pass over W only when some unit is outside the ball
+                    W *= np.where(over, self.max_norm / np.where(over, norms, 1.0), 1.0).astype(W.dtype)
 
     def _forward(self, x, train=False):
         """Return the output logits and every layer's caches (for the backward pass).
@@ -210,7 +214,7 @@ class MLP(Model):
                 loss += value
                 dh = dh + d_penalty
             if mask is not None:  # h_l = f(a_l) ⊙ m: the same mask passes the gradient back
-                dh = dh * mask
+                dh *= mask  # (dh is this pass's own array: affine_backward's dx or the sum above)
             delta = self._activations[l - 1][1](dh, act_cache)
             dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(delta, affine_cache, need_dx=l > 1)
         return loss, grads

@@ -143,6 +143,35 @@ def test_dropout_masks_scale_kept_units_and_the_gradient_checks_with_fixed_masks
     assert a != b  # fresh masks each training step
 
 
+def test_dropout_mask_is_the_kept_uniforms_scaled():
+    # m = [u ≥ p] / (1 − p) from the model's generator: the masks (and so a seeded run) are those of the
+    # formula, whatever buffers the code reuses
+    import copy
+    for dtype, p in ((np.float32, 0.2), (np.float32, 0.5), (np.float64, 0.3)):
+        mlp = MLP([6, 5, 3], rng=3, dropout_input=p, dtype=dtype)
+        twin = copy.deepcopy(mlp.rng)
+        m = mlp._dropout_mask((40, 7), p)
+        expected = (twin.random((40, 7), dtype=dtype) >= p).astype(dtype) / np.dtype(dtype).type(1.0 - p)
+        assert m.dtype == dtype
+        np.testing.assert_array_equal(m, expected)
+
+
+def test_max_norm_scales_only_the_units_outside_the_ball():
+    mlp = MLP([6, 5, 3], rng=0, max_norm=1.0, init="glorot")
+    W = mlp.params["W1"]
+    W[:, :2] *= 10 / np.linalg.norm(W[:, :2], axis=0)  # two units outside the ball, three inside
+    W[:, 2:] *= 0.5 / np.linalg.norm(W[:, 2:], axis=0)
+    before = W.copy()
+    mlp.project_max_norm()
+    np.testing.assert_array_equal(W[:, 2:], before[:, 2:])  # inside: not touched, bit for bit
+    np.testing.assert_allclose(np.linalg.norm(W[:, :2], axis=0), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(W[:, :2], before[:, :2] / 10, rtol=1e-6)  # outside: scaled back onto the sphere
+    mlp.params["W2"] *= 0.1 / np.linalg.norm(mlp.params["W2"], axis=0)
+    W2 = mlp.params["W2"].copy()
+    mlp.project_max_norm()
+    np.testing.assert_array_equal(mlp.params["W2"], W2)  # every unit inside: nothing written
+
+
 def test_max_norm_bounds_every_units_incoming_weights():
     mlp = MLP([6, 5, 3], rng=0, max_norm=0.5, init="glorot")
     mlp.params["W1"] *= 10

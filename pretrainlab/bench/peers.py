@@ -161,15 +161,24 @@ def torch_cd1(x, batch, n_hidden):
     return run, run
 
 
-def torch_mlp(x, y, sizes, batch):
-    """The same MLP epoch in PyTorch (torch.nn layers, autograd, torch.optim.SGD)."""
+def torch_mlp(x, y, sizes, batch, lr=0.05, momentum=0.5, dropout=None, max_norm=None):
+    """The same MLP epoch in PyTorch (torch.nn layers, autograd, torch.optim.SGD).
+
+    dropout : (p_input, p_hidden) or None — ``nn.Dropout`` (inverted, like the lab's) before every layer.
+    max_norm : c or None — after each step every unit's incoming weights are renormed to ‖·‖ ≤ c
+        (``Tensor.renorm_`` over the rows of ``nn.Linear``'s (out, in) weight).
+    """
     torch = _torch()
     torch.manual_seed(0)
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if dropout:
+            layers.append(torch.nn.Dropout(dropout[0] if l == 0 else dropout[1]))
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
     net = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.5)
+    net.train()
+    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
 
     def run():
@@ -178,6 +187,49 @@ def torch_mlp(x, y, sizes, batch):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if max_norm is not None:
+                with torch.no_grad():
+                    for m in linear:
+                        m.weight.renorm_(2, 0, max_norm)
+    return run, run
+
+
+def torch_drsae(model, batches, lr):
+    """DrSAE training steps in PyTorch, from the lab's ``model``'s parameters (a copy): the unrolled network
+    written forward only — z⁰ = 0, z^t = relu(x Eᵀ + z^{t−1} Sᵀ − b) for T steps, ½‖x − D z^T‖² + λ‖z^T‖₁ +
+    w · cross-entropy(C ẑ + c), ẑ = z^T/√(‖z^T‖² + ε²), batch means — with its gradients by autograd where
+    the lab back-propagates through time by hand; then the same plain SGD with the per-matrix rates
+    (``model.lr_scale()``) and the same norm projection (``model.project_norms``'s bounds)."""
+    torch = _torch()
+    from ..drsae_steps import NORM_EPS
+
+    F = torch.nn.functional
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in model.params.items()}
+    rate = {k: lr / d for k, d in model.lr_scale().items()}
+    lam, w, T, h = model.sparsity_weight, model.classification_weight, model.n_steps, model.n_hidden
+    bounds = (("D", 0, model.max_norm_D), ("E", 1, model.max_norm_E), ("C", 1, model.max_norm_C))
+    data = [(torch.from_numpy(np.ascontiguousarray(xb)), torch.from_numpy(yb.astype(np.int64))) for xb, yb in batches]
+
+    def run():
+        for xb, yb in data:
+            n = len(xb)
+            x_proj = xb @ P["E"].T
+            z = torch.zeros(n, h)
+            for _ in range(T):
+                z = torch.relu(x_proj + z @ P["S"].T - P["b"])
+            loss = 0.5 * ((z @ P["D"].T - xb) ** 2).sum() / n + lam * z.abs().sum() / n
+            z_hat = z / torch.sqrt((z * z).sum(dim=1, keepdim=True) + NORM_EPS ** 2)
+            loss = loss + w * F.cross_entropy(z_hat @ P["C"].T + P["c"], yb)
+            grads = torch.autograd.grad(loss, list(P.values()))
+            with torch.no_grad():
+                for (k, p), g in zip(P.items(), grads):
+                    p -= rate[k] * g
+                for k, dim, bound in bounds:
+                    W = P[k]
+                    W *= torch.clamp(bound / W.norm(dim=dim, keepdim=True), max=1.0)
+        if not all(bool(torch.isfinite(p).all()) for p in P.values()):
+            raise RuntimeError("torch_drsae: the parameters diverged; the timing would be meaningless")
+    run.params = P  # the tensors it trains (tests compare one step with the lab's)
     return run, run
 
 

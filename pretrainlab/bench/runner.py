@@ -8,6 +8,7 @@ reference measured in the same interleaving; the spread of an implementation is 
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,13 +140,33 @@ def measure(workload, quick=False, rounds=None, threads=1, progress=True, tag=""
         else:
             peers[name] = status[name]
     say(f"done in {time.perf_counter() - started:.1f} s")
-    return {"ours_s": ours_s, "ref_s": ref_s, "ratio": ratio, "goal": workload.goal_text,
-            "meets_goal": bool(workload.meets(ratio)), "measures": workload.measures,
-            "settled": len({workload.meets(p) for p in paired}) == 1,
-            "rounds": rounds, "threads": threads,
-            "spread": {impl: max(t) / min(t) for impl, t in times.items() if impl in ("ours", "ref")},
-            "ratio_range": [min(paired), max(paired)],
-            "peers": peers, "round_s": times}
+    result = {"ours_s": ours_s, "ref_s": ref_s, "ratio": ratio, "goal": workload.goal_text,
+              "meets_goal": workload.meets(ratio), "measures": workload.measures,
+              "settled": None if workload.goal is None else len({workload.meets(p) for p in paired}) == 1,
+              "rounds": rounds, "threads": threads,
+              "spread": {impl: max(t) / min(t) for impl, t in times.items() if impl in ("ours", "ref")},
+              "ratio_range": [min(paired), max(paired)],
+              "peers": peers, "round_s": times,
+              "median_s": {impl: statistics.median(t) for impl, t in times.items()}}
+    if workload.steps:
+        n_steps = workload.steps[0 if quick else 1]
+        result["steps_per_round"] = n_steps
+        result["steps_per_s"] = {impl: n_steps / s for impl, s in best.items()}  # of each one's best round
+    if workload.speedups:
+        result["speedups"] = {f"{fast} vs {slow}": _speedup(times, fast, slow, goal)
+                              for fast, slow, goal in workload.speedups}
+    return result
+
+
+def _speedup(times, fast, slow, goal):
+    """``slow``'s best round ÷ ``fast``'s, the per-round range and the verdict against ``goal`` (≥); or the
+    reason it could not be taken (an implementation absent or failed)."""
+    if fast not in times or slow not in times:
+        return f"not measured: {', '.join(i for i in (fast, slow) if i not in times)} absent or failed"
+    paired = [s / f for f, s in zip(times[fast], times[slow])]
+    speedup = min(times[slow]) / min(times[fast])
+    return {"speedup": speedup, "range": [min(paired), max(paired)], "goal": f">= {goal}",
+            "meets_goal": speedup >= goal, "settled": len({p >= goal for p in paired}) == 1}
 
 
 def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=True):
@@ -157,7 +178,11 @@ def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=
     lowest and highest over the rounds, each round's ours beside the same round's ref), ``settled`` (every
     round's ratio on the same side of the goal: False means this run is no verdict), ``peers`` ({name:
     {"s", "ratio", "spread"}, or "absent" where the library is not installed}) and ``round_s`` (every round's
-    seconds, by implementation). ``verbose`` prints a summary per workload to stdout; ``progress`` a line per
+    seconds, by implementation) and ``median_s`` (each one's median round). A workload with ``steps`` adds
+    ``steps_per_round`` and ``steps_per_s`` (of each implementation's best round); one with ``speedups`` adds
+    ``speedups`` ({"fast vs slow": {"speedup": slow ÷ fast, best rounds, "range" over the paired rounds, "goal",
+    "meets_goal", "settled"}}); one without a goal reports ``meets_goal`` and ``settled`` as None.
+    ``verbose`` prints a summary per workload to stdout; ``progress`` a line per
     round to stderr, and one per implementation whose round took at least ``LONG_ROUND_S`` seconds.
     """
     names = list(WORKLOADS) if names is None else list(names)
@@ -180,11 +205,20 @@ def summary(name, r):
     lo, hi = r["ratio_range"]
     peers = ", ".join(f"{p} {v['s']:.3f} s (ratio {v['ratio']:.2f})" if isinstance(v, dict) else f"{p} {v}"
                       for p, v in r["peers"].items())
-    return (f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio {r['ratio']:6.2f} "
-            f"(rounds {lo:.2f}–{hi:.2f})   goal {r['goal']:8s} {'ok' if r['meets_goal'] else 'MISSED'}"
-            f"{'' if r['settled'] else ' (unsettled: the rounds straddle the goal)'}\n"
+    verdict = {True: "ok", False: "MISSED", None: ""}[r["meets_goal"]]
+    text = (f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio {r['ratio']:6.2f} "
+            f"(rounds {lo:.2f}–{hi:.2f})   goal {r['goal']:8s} {verdict}"
+            f"{' (unsettled: the rounds straddle the goal)' if r['settled'] is False else ''}\n"
             f"{'':22s} spread ours {r['spread']['ours']:.2f} ref {r['spread']['ref']:.2f}, best of {r['rounds']}; "
             f"peers: {peers or 'none'}")
+    if "steps_per_s" in r:
+        text += f"\n{'':22s} steps/s: " + ", ".join(f"{i} {v:.0f}" for i, v in r["steps_per_s"].items())
+    for pair, v in r.get("speedups", {}).items():
+        text += f"\n{'':22s} {pair}: " + (v if isinstance(v, str) else
+                                           f"{v['speedup']:.2f}× (rounds {v['range'][0]:.2f}–{v['range'][1]:.2f}), "
+                                           f"goal {v['goal']} {'ok' if v['meets_goal'] else 'MISSED'}"
+                                           f"{'' if v['settled'] else ' (unsettled)'}")
+    return text
 
 
 def main(quick=False, as_json=False, threads=1, rounds=None, names=None):
