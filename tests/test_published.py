@@ -284,3 +284,14 @@ def test_same_seed_same_machine_same_threads_gives_identical_stacks():
     for a, b in zip(*stacks):
         np.testing.assert_array_equal(a.W, b.W)
         np.testing.assert_array_equal(a.b_hid, b.b_hid)
+
+
+def test_cli_arms_and_seeds_are_checked_before_anything_is_written(tmp_path, capsys):
+    from pretrainlab.cli import main
+
+    assert main(["experiment", "pretraining", "--quick", "--arms", "dbn-hinton", "--out", str(tmp_path / "a")]) == 2
+    assert "unknown arm" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    assert main(["experiment", "mlp-baseline", "--quick", "--arms", "dbn-hs", "--out", str(tmp_path / "b")]) == 2
+    assert "--arms" in capsys.readouterr().err and not (tmp_path / "b").exists()
+    with pytest.raises(SystemExit):
+        main(["experiment", "pretraining", "--quick", "--seeds", "0,x"])
