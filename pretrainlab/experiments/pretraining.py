@@ -302,12 +302,12 @@ def format_table(summary):
 
 
 def plot_curves(runs, n_labels):
-    """Validation error per epoch of each arm (every seed) for the run with ``n_labels`` labels (the arms with a
-    validation curve: ``dbn-hs`` has none, ``plot_published_curves`` shows it)."""
+    """Validation error per epoch of each of today's arms (every seed) for the run with ``n_labels`` labels (the
+    published arms' curves are ``plot_published_curves``')."""
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     for r in runs:
-        if r["n_labels"] == n_labels and "valid_curve" in r:
+        if r["n_labels"] == n_labels and r["arm"] in ARMS:
             ax.plot(np.arange(1, len(r["valid_curve"]) + 1), 100 * np.array(r["valid_curve"]),
                     color=COLORS[arm_start(r["arm"])], ls="--" if "dropout" in r["arm"] else "-",
                     label=r["arm"] if r["seed"] == min(x["seed"] for x in runs) else None)
@@ -325,8 +325,8 @@ def plot_published_curves(runs):
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
     for r in mine:
-        for key, n_key, what in (("valid_curve", "updates", "validation"), ("test_curve_retrain", "updates_retrain",
-                                                                            "test, 60 000 images")):
+        for key, n_key, what in (("valid_curve", "updates", "validation"),
+                                 ("test_curve_retrain", "updates_retrain", "test, trained on train + valid")):
             if key in r:
                 curve = np.array(r[key], dtype=float)
                 updates = np.linspace(r[n_key] / len(curve), r[n_key], len(curve))
