@@ -81,6 +81,23 @@ def test_conjugate_gradient_objective_is_the_summed_loss_with_its_gradient():
     assert rel_error(grad, numeric) <= 1e-6
 
 
+def test_scaled_weight_decay_gradient_matches_finite_differences():
+    """WeightDecay(scale=) is the Srivastava arm's new gradient λ c_W W: checked in float64 through the MLP."""
+    from pretrainlab.gradcheck import TOLERANCE, check_gradients
+    from pretrainlab.penalties import WeightDecay
+
+    term = WeightDecay(0.3, scale={"W1": 1 / 0.64, "W2": 4.0})
+    mlp, x, y = _tiny_problem(penalties=[term])
+    errors = check_gradients(mlp, x, y)
+    assert max(errors.values()) <= TOLERANCE
+    value, grads = term(mlp.params)
+    assert value == pytest.approx(0.15 * (np.sum(mlp.params["W1"] ** 2) / 0.64 + 4 * np.sum(mlp.params["W2"] ** 2)
+                                         + np.sum(mlp.params["W3"] ** 2)))
+    assert "b1" not in grads and term.config()["scale"] == {"W1": 1 / 0.64, "W2": 4.0}
+    with pytest.raises(ValueError, match="scale"):
+        WeightDecay(0.1, scale={"W1": 0.0})
+
+
 def test_conjugate_gradient_step_makes_three_line_searches_and_lowers_the_batch_loss():
     mlp, x, y = _tiny_problem()
     before = {k: v.copy() for k, v in mlp.params.items()}
