@@ -181,18 +181,12 @@ def test_inverted_dropout_update_is_deepnets_update_of_the_scaled_weights():
     """One Srivastava step of the inverted-dropout net (weights W_i, rate scale q², decay scale 1/q²) equals,
     divided by q, deepnet's step ΔW_s = −ε(g_s + λW_s) of the standard-dropout net W_s = W_i / q (masks at
     training, ×q at test), computed here by hand with the same masks; the biases' steps are equal."""
-    class Layer:  # a pretrained layer as to_mlp reads it
-        def __init__(self, W, b):
-            self.W, self.b_hid = W, b
-
     rng = np.random.default_rng(0)
-    stack = [Layer(rng.standard_normal((6, 5)), rng.standard_normal(5))]
+    stack = [random_rbm(6, 5, seed=3)]  # a float64 pretrained layer
     x, y = rng.random((9, 6)), rng.integers(0, 3, 9)
     lam, eps, p_in, p_hid = 1e-3, 0.01, 0.2, 0.5
     mlp = srivastava_mlp(stack, 3, np.random.default_rng(1), p_in, p_hid, lam)
-    mlp.dtype = np.dtype(np.float64)
-    for k in mlp.params:
-        mlp.params[k] = mlp.params[k].astype(np.float64)
+    assert mlp.params["W1"].dtype == np.float64
     W1, b1, W2, b2 = (mlp.params[k].copy() for k in ("W1", "b1", "W2", "b2"))
     state = mlp.rng.bit_generator.state
     _, grads = mlp.loss_and_grads(x, y)
