@@ -64,6 +64,10 @@ class ContrastiveDivergence:
 
     def __init__(self, rbm, k=1, persistent=False, n_chains=None, sparsity_target=0.1, sparsity_weight=0.0,
                  weight_decay=0.0, penalties=(), mean_field_visibles=False):
+        from .rbm import BernoulliRBM
+
+        if not isinstance(rbm, BernoulliRBM):  # (now, not an AttributeError in the first step)
+            raise TypeError(f"rbm must be a BernoulliRBM or GaussianBernoulliRBM, got {type(rbm).__name__}")
         self.rbm = rbm
         self.k_schedule = k
         self.k = self._resolve_k(0)

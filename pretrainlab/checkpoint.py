@@ -132,6 +132,9 @@ def save_model(model, path, extra=None):
     ``extra`` maps further names to arrays (the trainer stores optimiser and estimator state there).
     The write is atomic and refuses non-finite arrays.
     """
+    if not isinstance(getattr(model, "params", None), dict) or not callable(getattr(model, "config", None)):
+        raise TypeError(f"model must be a model with params and config() (one of pretrainlab's: "
+                        f"{', '.join(sorted(model_classes()))}), got {type(model).__name__}")
     meta = {"class": type(model).__name__, "config": model.config()}  # load_model builds registry classes only
     arrays = {f"param/{k}": v for k, v in model.params.items()}
     arrays["__meta__"] = np.array(json.dumps(meta))
@@ -153,6 +156,8 @@ def restore_generator(path, rng, arrays=None):
     or holds a state that is not one of ``rng``'s kind of bit generator. ``arrays``: the file's contents, if the
     caller has read them already (``read_npz``), so that the file is read once.
     """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     arrays = read_npz(path, "checkpoint") if arrays is None else arrays
     if "__rng__" not in arrays:
         return False

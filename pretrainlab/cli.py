@@ -28,6 +28,13 @@ def _int_at_least(low, name):
 _seed, _threads = _int_at_least(0, "seed"), _int_at_least(1, "threads")
 
 
+def _address(text):
+    """An argparse type: a non-empty scheduler address (``--scheduler ''`` must not silently run locally)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("scheduler must be an address such as tcp://host:8786, got ''")
+    return text.strip()
+
+
 def _hours(text):
     """An argparse type: a finite number of hours > 0."""
     try:
@@ -61,7 +68,8 @@ def set_threads(n):
     return [(p.get("internal_api"), p.get("num_threads")) for p in threadpool_info()]
 
 
-def _add_run_flags(parser):
+def _add_run_flags(parser, sweeps=True):
+    """The flags of a run; ``sweeps``: also those of experiments that sweep units (--jobs, --scheduler, --hours)."""
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="CI-sized run: proves the code path in seconds, not the science")
@@ -73,12 +81,15 @@ def _add_run_flags(parser):
                              "command resumes it")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed, an integer ≥ 0 (default 0)")
     parser.add_argument("--threads", type=_threads, default=None,
-                        help="BLAS threads (default: the cores not already busy; use 1 on a busy machine); with "
-                             "--jobs, the threads of each job")
+                        help="BLAS threads (default: the cores not already busy; use 1 on a busy machine)"
+                             + ("; with --jobs, the threads of each job" if sweeps else ""))
+    if not sweeps:
+        parser.set_defaults(jobs=1, scheduler=None, hours=None)
+        return
     parser.add_argument("--jobs", type=_threads, default=1,
                         help="independent units (seeds × arms × labels) in this many processes, for experiments "
                              "that sweep (default 1)")
-    parser.add_argument("--scheduler", default=None,
+    parser.add_argument("--scheduler", default=None, type=_address,
                         help="run the units on the Dask cluster at this address (the [cluster] extra)")
     parser.add_argument("--hours", type=_hours, default=None,
                         help="for experiments that sweep: after this many hours start no unit and stop the "
@@ -156,6 +167,41 @@ def cmd_bench(args):
     return main(quick=args.quick, as_json=args.json, threads=args.threads, rounds=args.rounds)
 
 
+def study_description(name):
+    """What ``experiment NAME --help`` prints about the study: its module's docstring (read without importing the
+    module, so help stays instant; reStructuredText markup dropped) and what each mode costs."""
+    import ast
+    import importlib.util
+
+    from .experiments import EXPERIMENTS
+
+    spec = importlib.util.find_spec(EXPERIMENTS[name].partition(":")[0])
+    with open(spec.origin, encoding="utf-8") as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    import textwrap
+
+    return (f"experiment {name}:\n\n{doc.replace('``', '')}\n\n" + textwrap.fill("Outputs: results.json (the numbers, the configuration, "
+            "the wall time and the machine), run.json and the figures, in --out (default "
+            f"pretrainlab-runs/{name}/MODE-seedSEED).", 100) + "\n" + textwrap.fill("Modes: --quick proves the code path in seconds to a minute "
+            "(its numbers mean nothing about the science); the default is a small run; --full is the published-scale "
+            "run — the time it takes, where measured, is stated above. Every mode resumes when the same command is "
+            "run again; Ctrl-C is safe.", 100))
+
+
+class _ExperimentHelp(argparse.Action):
+    """``-h``/``--help`` of ``experiment``: the usual help, then, when NAME came first, that study's description."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help()
+        name = getattr(namespace, "name", None)
+        if name is not None:
+            print("\n" + study_description(name))
+        parser.exit()
+
+
 def build_parser():
     from . import __version__
     from .experiments import EXPERIMENTS
@@ -165,12 +211,14 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="train an RBM on the shipped MNIST and write filters, samples, curves")
-    _add_run_flags(p)
+    _add_run_flags(p, sweeps=False)  # the demo is one unit: no --jobs/--scheduler/--hours
     p.set_defaults(func=cmd_demo)
 
     names = sorted(EXPERIMENTS)
     p = sub.add_parser("experiment", help="run one of the studies: " + ", ".join(names),
-                       description="Run one of the lab's experiments: " + ", ".join(names) + ".")
+                       description="Run one of the lab's experiments: " + ", ".join(names) + ". "
+                       "`pretrainlab experiment NAME --help` describes that study.", add_help=False)
+    p.add_argument("-h", "--help", action=_ExperimentHelp, help="show this help (after NAME: that study's too)")
     p.add_argument("name", choices=names, metavar="NAME", help="one of: " + ", ".join(names))
     _add_run_flags(p)
     p.add_argument("--arms", type=lambda text: [a.strip() for a in text.split(",") if a.strip()], default=None,

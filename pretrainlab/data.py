@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import read_npz
-from .validation import as_generator, check_positive_int, is_real_kind
+from .validation import as_generator, check_array, check_number, check_positive_int, is_real_kind
 
 MNIST_KEYS = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
 IMAGE_SHAPE = (28, 28)
@@ -88,6 +88,7 @@ def load_mnist(path=None, *, binarize=None, threshold=0.5, rng=None, n_train=Non
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype.name}")
+    threshold = check_number(threshold, "threshold", low=0.0, high=1.0)  # pixels are in [0, 1]
     raw = _read_npz(default_mnist_path() if path is None else path)
     sizes = {"train": n_train, "valid": n_valid, "test": n_test}
     arrays = {}
@@ -158,9 +159,10 @@ def spiked_covariance(n_samples, dim=500, n_spikes=4, scales=None, noise=1.0, rn
     rng = as_generator(rng)
     if scales is None:
         scales = 2.0 ** np.arange(1, n_spikes + 1) + 1.0
-    scales = np.asarray(scales, dtype=np.float64)
-    if scales.shape != (n_spikes,) or np.any(scales <= 0):
-        raise ValueError(f"scales must be {n_spikes} positive numbers, got {scales}")
+    scales = check_array(np.atleast_1d(scales)[None, :], "scales", n_cols=n_spikes, dtype=np.float64)[0]
+    if np.any(scales <= 0):
+        raise ValueError(f"scales must be {n_spikes} positive finite numbers, got {scales}")
+    noise = check_number(noise, "noise", low=0.0)
     directions = rng.standard_normal((n_spikes, dim))
     if normalize_directions:
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
@@ -195,10 +197,12 @@ def standardize(x, mean=None, std=None, eps=1e-8):
     ``unstandardize(z, mean, std)`` undoes it. Used for Gaussian visible units, which the lab models
     with unit variance.
     """
-    if mean is None:
-        mean = x.mean(axis=0)
-    if std is None:
-        std = x.std(axis=0) + eps
+    x = check_array(x, "x")
+    eps = check_number(eps, "eps", low=0.0)
+    mean = x.mean(axis=0) if mean is None else check_array(np.atleast_1d(mean)[None, :], "mean", n_cols=x.shape[1])[0]
+    std = x.std(axis=0) + eps if std is None else check_array(np.atleast_1d(std)[None, :], "std", n_cols=x.shape[1])[0]
+    if np.any(std <= 0):
+        raise ValueError("std must be > 0 in every feature (a constant feature needs eps > 0)")
     return (x - mean) / std, mean, std
 
 

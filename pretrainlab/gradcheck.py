@@ -111,6 +111,19 @@ def check_gradients(model, x, y=None, eps=1e-5, max_entries=200, rng=0):
     return errors
 
 
+def assert_gradients(model, x, y=None, tolerance=TOLERANCE, **kwargs):
+    """``check_gradients`` with its verdict: the per-parameter errors if every one is ≤ ``tolerance`` (1e-6, the
+    lab's standard for a float64 check), else an AssertionError naming each parameter over it and its error.
+    ``kwargs``: ``eps``, ``max_entries``, ``rng`` of ``check_gradients``."""
+    tolerance = check_number(tolerance, "tolerance", low=0.0, low_open=True)
+    errors = check_gradients(model, x, y, **kwargs)
+    failed = {name: err for name, err in errors.items() if not err <= tolerance}
+    if failed:
+        raise AssertionError(f"gradient check failed (tolerance {tolerance:g}, relative error, float64): "
+                             + ", ".join(f"{name} {err:.2e}" for name, err in failed.items()))
+    return errors
+
+
 # ---------------------------------------------------------------------------------------------- the table
 def _autoencoder_options():
     """(label, constructor kwargs) for every autoencoder option: each unit/loss pair, then each extra on top."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import kernels
 from .layers import sigmoid
-from .validation import as_generator, check_number, check_positive_int
+from .validation import as_generator, check_number, check_positive_int, is_real_kind
 
 #: refuse exact enumeration above this many units in the enumerated layer (2^25 ≈ 3.4e7 states)
 MAX_EXACT_UNITS = 25
@@ -99,6 +99,9 @@ def check_rbm(rbm, name="rbm"):
 
     if not isinstance(rbm, BernoulliRBM):
         raise TypeError(f"{name} must be a BernoulliRBM or GaussianBernoulliRBM, got {type(rbm).__name__}")
+    bad = [k for k, p in rbm.params.items() if not np.all(np.isfinite(p))]
+    if bad:  # log Z of a NaN model is NaN: say so instead of returning it
+        raise ValueError(f"{name} has NaN or infinite parameters ({', '.join(bad)})")
     return rbm
 
 
@@ -164,6 +167,7 @@ def base_visible_bias(rbm, data=None, base_rate=None, smoothing=0.05):
     log-odds of the data's pixel means (Salakhutdinov & Murray 2008, §4.2), for Gaussian ones the data mean.
     A base model close to the data makes AIS far more accurate.
     """
+    smoothing = check_number(smoothing, "smoothing", low=0.0)
     return check_rbm(rbm).base_visible_param(data, base_rate, smoothing)
 
 
@@ -172,6 +176,11 @@ def base_log_partition(rbm, a):
 
         log Z_A = log Σ_v e^{−E_A(v)} + n_hidden log 2      (binary: Σ_i softplus(a_i); Gaussian: (n/2) log 2π)
     """
+    check_rbm(rbm)
+    a = np.asarray(a)
+    if a.shape != (rbm.n_visible,) or not is_real_kind(a.dtype) or not np.all(np.isfinite(a)):
+        raise ValueError(f"a must be a finite real array of shape ({rbm.n_visible},), got shape {a.shape}, "
+                         f"dtype {a.dtype}")
     return float(rbm.visible_log_partition(a) + rbm.n_hidden * np.log(2.0))
 
 

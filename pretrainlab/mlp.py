@@ -80,6 +80,10 @@ class MLP(Model):
         self.extra_penalties = terms_from(penalties)
         self.penalties = penalty_terms.build(weight_decay, extra=self.extra_penalties)
         self._activity_penalties = [t for t in self.penalties if not penalty_terms.is_weight_term(t)]
+        if any(isinstance(t, penalty_terms.KLSparsity) for t in self.penalties) and set(names) != {"sigmoid"}:
+            # KL(ρ‖ρ̂) reads each unit's mean activation as a rate in (0, 1): log of a ReLU's 0 or a tanh's −0.3 is NaN
+            raise ValueError(f"penalties: a KL sparsity term needs sigmoid hidden units (rates in (0, 1)), got "
+                             f"activation={self.activation!r}; use penalties.L1Activity")
         self.dropout_input = check_number(dropout_input, "dropout_input", 0.0, 1.0, high_open=True)
         self.dropout_hidden = check_number(dropout_hidden, "dropout_hidden", 0.0, 1.0, high_open=True)
         self.max_norm = None if max_norm is None else check_number(max_norm, "max_norm", 0.0, low_open=True)

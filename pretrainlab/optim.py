@@ -52,6 +52,10 @@ class SGD:
     def __init__(self, params, lr=0.1, momentum=0.0, lr_scale=None, update_decay=0.0, start_update=0):
         if not isinstance(params, dict) or not params:
             raise TypeError("params must be a non-empty dict name → array (a model's params)")
+        for name, p in params.items():  # an integer array would never move (each step rounds to 0 or fails)
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise TypeError(f"params[{name!r}] must be a float ndarray, got "
+                                f"{getattr(p, 'dtype', type(p).__name__)}")
         self.update_decay = check_number(update_decay, "update_decay", low=0.0)
         self.updates = check_int(start_update, "start_update", 0)
         self.params = params
@@ -77,13 +81,18 @@ class SGD:
 
     def step(self, grads):
         """Apply one update in place from ``grads`` (a dict with the keys of ``params``)."""
+        for name, p in self.params.items():  # every gradient checked before anything moves
+            g = grads.get(name) if isinstance(grads, dict) else None
+            if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype.kind not in "fiu":
+                raise ValueError(f"grads[{name!r}] must have shape {p.shape} (a real array), got "
+                                 f"{getattr(g, 'shape', type(g).__name__)}")
+            if not math.isfinite(float(g.sum())):
+                raise ValueError(f"grads[{name!r}] holds NaN or infinite values: no parameter was updated")
         use_kernel = kernels.use_kernel()
         base_lr = self.current_lr
         self.updates += 1
         for name, p in self.params.items():
             g, v = grads[name], self.velocity[name]
-            if g.shape != p.shape:
-                raise ValueError(f"grads[{name!r}] must have shape {p.shape}, got {g.shape}")
             lr = base_lr * self.lr_scale.get(name, 1.0)
             if use_kernel and p.dtype == g.dtype == v.dtype and p.flags.c_contiguous and g.flags.c_contiguous:
                 from .kernels.dense import sgd_step

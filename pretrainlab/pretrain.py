@@ -104,7 +104,11 @@ def greedy_pretrain(x, hidden_sizes, settings=None, rng=None, verbose=False, y=N
         an uninterrupted run gives.
     Returns the list of trained layers (each has ``W`` (n_in, n_out), ``b_hid`` and ``transform``).
     """
-    settings = settings or LayerSettings()
+    settings = LayerSettings() if settings is None else settings
+    if not isinstance(settings, LayerSettings):
+        raise TypeError(f"settings must be a LayerSettings, got {type(settings).__name__}")
+    if isinstance(hidden_sizes, (str, bytes)) or not hasattr(hidden_sizes, "__len__"):
+        raise TypeError(f"hidden_sizes must be a list of layer sizes, got {hidden_sizes!r}")
     rng = as_generator(rng)
     h = check_array(x, "x", low=0.0, high=1.0)
     if checkpoints is not None and (isinstance(checkpoints, (str, bytes, Path)) or not hasattr(checkpoints, "__len__")):
@@ -171,8 +175,15 @@ def to_mlp(stack, n_classes, rng=None, **mlp_kwargs):
     The MLP's sigmoid hidden layers compute σ(h_{l−1} W_l + b_hid,l) — exactly each layer's ``transform`` — so
     before fine-tuning the MLP's hidden representation equals the stack's.
     """
+    if isinstance(stack, (str, bytes)) or not hasattr(stack, "__len__"):
+        raise TypeError(f"stack must be a list of trained layers, got {type(stack).__name__}")
     if not stack:
         raise ValueError("stack must hold at least one trained layer")
+    for l, layer in enumerate(stack, start=1):
+        W, b_hid = getattr(layer, "W", None), getattr(layer, "b_hid", None)
+        if not (isinstance(W, np.ndarray) and W.ndim == 2 and isinstance(b_hid, np.ndarray)):
+            raise TypeError(f"stack: layer {l} must be a trained layer (an RBM or autoencoder with W and b_hid), "
+                            f"got {type(layer).__name__}")
     n_classes = check_positive_int(n_classes, "n_classes")
     if n_classes < 2:
         raise ValueError(f"n_classes must be ≥ 2, got {n_classes}")

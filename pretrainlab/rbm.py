@@ -180,6 +180,12 @@ class BernoulliRBM(Model):
         """Hidden probabilities p(h = 1 | v): the features an RBM hands to the next layer or a classifier."""
         return self.mean_hiddens(self.check_v(v))
 
+    def reconstruct(self, v):
+        """The deterministic one-step reconstruction v̂ = E[v | h = p(h = 1 | v)] (mean field both ways): for binary
+        visibles σ(b_vis + W p(h | v)), for Gaussian ones b_vis + W p(h | v). What a reconstruction figure shows;
+        ``reconstruction_error`` samples h instead."""
+        return self.mean_visibles(self.transform(v))
+
     def gibbs_snapshots(self, v0, steps=(0, 1, 10, 100, 1000)):
         """Visible probabilities of chains started at ``v0`` after each number of Gibbs steps in ``steps``.
 
@@ -292,6 +298,12 @@ class GaussianBernoulliRBM(BernoulliRBM):
     trains it unchanged: its gradient ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model has the same form. Unit variance
     assumes standardised data (``data.standardize``; ``data.unstandardize`` maps samples back), and
     such models want a smaller learning rate (~1e-3) than binary ones (Hinton 2010, §13.2).
+
+    What unit variance implies: every conditional v | h is a Gaussian of variance 1 in standardised units, so
+    p(v) is a mixture of unit-variance Gaussians centred at b_vis + Wh. It cannot represent structure narrower
+    than 1 after standardising — a pixel whose values cluster in modes of width ≪ its standard deviation (e.g.
+    nearly binary data) is modelled as blurred, and samples carry that unit noise. Learning σ_i (Cho et al.
+    2011) or binarising such data are the remedies; this class keeps σ_i = 1, as Hinton's guide does.
     """
 
     visible_units = "gaussian"
@@ -330,12 +342,17 @@ class GaussianBernoulliRBM(BernoulliRBM):
         mean = self.mean_visibles(h)
         return mean, mean + self.rng.standard_normal(mean.shape, dtype=self.dtype)
 
-    def sample(self, n_samples, n_steps=1000, v0=None):
-        """Approximate model samples by a Gibbs chain from ``v0`` or N(0, I); returns the final means b_vis + Wh."""
+    def sample(self, n_samples, n_steps=1000, v0=None, means=False):
+        """Approximate model samples by a Gibbs chain from ``v0`` or N(0, I).
+
+        Returns draws v = b_vis + Wh + ε, ε ~ N(0, I) — samples of the model, as the name says; ``means=True``
+        returns the final means b_vis + Wh instead (smoother to look at: each is the average of the draws its
+        h would give)."""
         if v0 is None:
             n_samples = check_positive_int(n_samples, "n_samples")
             v0 = self.rng.standard_normal((n_samples, self.n_visible), dtype=self.dtype)
-        return super().sample(n_samples, n_steps, v0)
+        mean = super().sample(n_samples, n_steps, v0)
+        return mean if means else mean + self.rng.standard_normal(mean.shape, dtype=self.dtype)
 
     # ------------------------------------------------------------------ visible units, as AIS and log Z ask
     def visible_noise(self, rng, shape):

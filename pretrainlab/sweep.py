@@ -20,6 +20,7 @@ import time
 from contextlib import ExitStack
 
 from .train import BudgetExhausted, TimeBudget
+from .validation import check_number, check_positive_int
 
 #: environment of a Dask worker process for these sweeps: one BLAS/OpenMP thread, glibc's adaptive malloc kept
 WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
@@ -98,6 +99,10 @@ def run_units(fn, units, jobs=1, scheduler=None, threads_per_job=None, on_result
     units = list(units)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer ≥ 1, got {jobs!r}")
+    if threads_per_job is not None:
+        check_positive_int(threads_per_job, "threads_per_job")
+    if deadline is not None:
+        check_number(deadline, "deadline")  # a time.time() value: NaN would never pass, inf never stop
     serial = jobs == 1 and scheduler is None
     # threadpool_limits(None) changes nothing: a serial run keeps the thread count the CLI chose
     threads = threads_per_job or (None if serial else max(1, (os.cpu_count() or 1) // jobs))

@@ -86,3 +86,86 @@ def test_a_nan_state_is_refused_as_input_and_a_blow_up_does_not_blame_dt_alone()
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
             FloatingPointError, match="became non-finite at t = .*or the dynamics themselves diverge"):
         ae_ode.solve_ae_ode(state, 50.0, dt=1.0, lr=1e3)
+
+
+# ---------------------------------------------------------------------------------------------- class 6: the handful
+def test_wrong_types_are_type_errors_naming_the_argument_not_attribute_errors(tmp_path):
+    from pretrainlab import BernoulliRBM, ContrastiveDivergence, save_model
+    from pretrainlab.checkpoint import restore_generator
+    from pretrainlab.data import standardize
+    from pretrainlab.pretrain import greedy_pretrain, to_mlp
+
+    x = np.zeros((4, 3))
+    cases = [(lambda: ContrastiveDivergence("rbm"), "rbm must be"),
+             (lambda: save_model({"W": np.zeros(2)}, tmp_path / "m.npz"), "model must be"),
+             (lambda: restore_generator(tmp_path / "m.npz", 7), "rng must be"),
+             (lambda: standardize("x"), "x must be"),
+             (lambda: greedy_pretrain(x, [2], settings="rbm"), "settings must be"),
+             (lambda: greedy_pretrain(x, "2"), "hidden_sizes must be"),
+             (lambda: greedy_pretrain(x, [2, 2], checkpoints="ab"), "checkpoints must be a list"),
+             (lambda: to_mlp([BernoulliRBM(3, 2), "layer"], 2), "layer 2 must be a trained layer")]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert not (tmp_path / "m.npz").exists() and not list(tmp_path.iterdir())
+
+
+def test_sgd_refuses_integer_parameters_and_a_nan_gradient_before_moving_anything():
+    from pretrainlab import SGD
+
+    with pytest.raises(TypeError, match="params\\['W'\\] must be a float ndarray"):
+        SGD({"W": np.zeros(3, np.int64)}, lr=0.1)
+    params = {"W": np.ones(3), "b": np.ones(2)}
+    opt = SGD(params, lr=0.1, momentum=0.5)
+    for grads in ({"W": np.ones(3), "b": np.array([0.0, np.nan])}, {"W": np.ones(3)}, {"W": np.ones(3) + 1j,
+                                                                                       "b": np.ones(2)}):
+        with pytest.raises(ValueError, match="grads\\["):
+            opt.step(grads)
+        np.testing.assert_array_equal(params["W"], np.ones(3))  # W comes first: nothing moved before b's check
+        np.testing.assert_array_equal(opt.velocity["W"], np.zeros(3))
+        assert opt.updates == 0
+
+
+def test_kl_sparsity_needs_sigmoid_units():
+    from pretrainlab import MLP, TiedAutoencoder
+    from pretrainlab.penalties import KLSparsity
+
+    for activation in ("relu", "tanh"):
+        with pytest.raises(ValueError, match="KL sparsity term needs sigmoid"):
+            MLP([4, 3, 2], activation=activation, penalties=[KLSparsity(0.05, 1.0)])
+        with pytest.raises(ValueError, match="sparsity='kl' needs encoder='sigmoid'"):
+            TiedAutoencoder(4, 3, encoder=activation, sparsity="kl")
+    MLP([4, 3, 2], penalties=[KLSparsity(0.05, 1.0)])  # sigmoid: fine
+
+
+def test_non_finite_numbers_are_refused_by_name(tmp_path):
+    from pretrainlab import BernoulliRBM
+    from pretrainlab.data import load_mnist, spiked_covariance, standardize
+    from pretrainlab.likelihood import ais_log_partition, base_log_partition, base_visible_bias, exact_log_partition
+    from pretrainlab.sweep import run_units
+
+    rbm = BernoulliRBM(4, 3, rng=0)
+    nan_rbm = BernoulliRBM(4, 3, rng=0)
+    nan_rbm.W[0, 0] = np.nan
+    cases = [(lambda: load_mnist(tmp_path / "none.npz", binarize="threshold", threshold=math.nan), "threshold"),
+             (lambda: spiked_covariance(5, 4, 2, scales=[1.0, math.nan]), "scales"),
+             (lambda: spiked_covariance(5, 4, 2, noise=math.inf), "noise"),
+             (lambda: standardize(np.array([[math.nan, 1.0]])), "x contains NaN"),
+             (lambda: standardize(np.ones((2, 2)), std=np.array([1.0, math.inf])), "std"),
+             (lambda: exact_log_partition(nan_rbm), "rbm has NaN"),
+             (lambda: ais_log_partition(nan_rbm, n_runs=2, n_betas=10), "rbm has NaN"),
+             (lambda: base_visible_bias(rbm, np.zeros((2, 4)), smoothing=math.nan), "smoothing"),
+             (lambda: base_log_partition(rbm, np.full(4, math.inf)), "a must be"),
+             (lambda: run_units(abs, [1], threads_per_job=0), "threads_per_job"),
+             (lambda: run_units(abs, [1], deadline=math.nan), "deadline")]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_an_empty_scheduler_address_is_refused(capsys):
+    from pretrainlab.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["experiment", "pretraining", "--quick", "--scheduler", ""])
+    assert exit_.value.code == 2 and "scheduler must be an address" in capsys.readouterr().err

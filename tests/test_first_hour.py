@@ -108,3 +108,53 @@ def test_the_trainer_refuses_bad_arguments_before_an_epoch(tmp_path):
         Trainer(mlp, 0.1)
     with pytest.raises(TypeError, match="step is required"):
         Trainer(BernoulliRBM(4, 2), SGD(BernoulliRBM(4, 2).params, lr=0.1))
+
+
+def test_experiment_name_help_describes_the_study_and_demo_help_has_no_sweep_flags(capsys):
+    from pretrainlab.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["experiment", "drsae", "--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "experiment drsae:" in out and "Rolfe" in out and "Modes: --quick" in out
+    assert "Outputs: results.json" in out and "``" not in out
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = capsys.readouterr().out
+    assert "--quick" in out and not any(flag in out for flag in ("--jobs", "--scheduler", "--hours"))
+
+
+# ---------------------------------------------------------------------------------------------- RBMs, gradcheck
+def test_rbms_reconstruct_and_the_gaussian_rbm_samples_by_default():
+    from pretrainlab import GaussianBernoulliRBM
+
+    v = (np.random.default_rng(0).random((5, 6)) < 0.5).astype(np.float32)
+    rbm = BernoulliRBM(6, 4, rng=0)
+    np.testing.assert_allclose(rbm.reconstruct(v), rbm.mean_visibles(rbm.mean_hiddens(v)))
+    assert np.all((rbm.reconstruct(v) > 0) & (rbm.reconstruct(v) < 1))
+    gb = GaussianBernoulliRBM(6, 4, rng=0)
+    np.testing.assert_allclose(gb.reconstruct(v), gb.mean_hiddens(v) @ gb.W.T + gb.b_vis, rtol=1e-6)
+    state = gb.rng.bit_generator.state
+    means = gb.sample(400, n_steps=2, means=True)
+    gb.rng.bit_generator.state = state
+    draws = gb.sample(400, n_steps=2)  # the same chain, plus N(0, I) noise
+    noise = draws - means
+    assert abs(noise.std() - 1.0) < 0.05 and abs(noise.mean()) < 0.05
+
+
+def test_assert_gradients_states_its_tolerance_and_names_failing_parameters():
+    from pretrainlab.gradcheck import TOLERANCE, assert_gradients
+
+    mlp = MLP([4, 3, 2], rng=0)
+    x, y = np.random.default_rng(0).random((5, 4)), np.array([0, 1, 0, 1, 1])
+    errors = assert_gradients(mlp, x, y)
+    assert set(errors) == set(mlp.params) and max(errors.values()) <= TOLERANCE == 1e-6
+
+    class Broken(MLP):
+        def loss_and_grads(self, x, y):
+            loss, grads = super().loss_and_grads(x, y)
+            grads["b1"] = grads["b1"] * 1.01  # a 1 % error in one gradient
+            return loss, grads
+
+    with pytest.raises(AssertionError, match="tolerance 1e-06.*b1"):
+        assert_gradients(Broken([4, 3, 2], rng=0), x, y)

@@ -51,6 +51,9 @@ def run(mode="default", out=None, seed=0, verbose=True):
     if verbose:
         print(f"training a {rbm.n_visible}×{rbm.n_hidden} RBM by CD-1 on {len(x)} MNIST images "
               f"for {cfg['epochs']} epochs ({mode} mode)")
+        print(f"monitors are noisy estimates: pseudo_ll_valid flips one random unit per image (a single-sample "
+              f"estimate: it swings from epoch to epoch), free_energy_gap compares {len(x_probe)} training with "
+              f"{len(x_valid)} validation images; read their trend over epochs, not one epoch's value")
     start = time.perf_counter()
     history = trainer.fit(x, epochs=cfg["epochs"], resume=True)
     seconds = time.perf_counter() - start
@@ -64,8 +67,10 @@ def run(mode="default", out=None, seed=0, verbose=True):
         out / "samples.png", dpi=120)
     plot_history(history, title=f"{rbm.n_visible}×{rbm.n_hidden} RBM trained by CD-1 on MNIST", panels=[
         ("reconstruction error", "squared error per image", {"training": "loss", "validation": "recon_valid"}),
-        ("free-energy gap", "validation − training (nats)", {"gap": "free_energy_gap"}),
-        ("pseudo-log-likelihood (validation)", "nats per image", {"validation": "pseudo_ll_valid"}),
+        (f"free-energy gap (noisy: {len(x_probe)} training, {len(x_valid)} validation images)",
+         "validation − training (nats)", {"gap": "free_energy_gap"}),
+        ("pseudo-log-likelihood (validation; noisy\nsingle-sample estimate: one unit flipped)", "nats per image",
+         {"validation": "pseudo_ll_valid"}),
     ]).savefig(out / "learning_curves.png", dpi=120)
 
     results = run_.write_results({"n_train": len(x), "n_hidden": rbm.n_hidden, "epochs": len(history),

@@ -431,7 +431,8 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
             parts.append(f"test error {100 * record['test_error']:.2f} %  ({record['epochs']} epochs, "
                          f"{record['train_seconds']:.0f} s)")
         if "test_error_retrain" in record:
-            parts.append(f"trained on 60 000 for {record['retrain_epochs']} epochs: "
+            n_all = f"{unit[2] + cfg['n_valid']:,}".replace(",", " ")  # training + validation: 60 000 in --full
+            parts.append(f"trained on {n_all} for {record['retrain_epochs']} epochs: "
                          f"{100 * record['test_error_retrain']:.2f} % ({record['train_seconds_retrain']:.0f} s)")
         print("  ".join(parts))
 
