@@ -169,7 +169,8 @@ def plot_mean_scaling(scaling, R):
         ax.plot(dims, fl[0] * (dims / dims[0]) ** -0.5, ":", color=f"C{i}", lw=0.9)
         b, se = 100 * np.abs(s["time_avg_bias"]), 100 * np.asarray(s["time_avg_bias_se"])
         res = np.isin(s["dims"], s["bias_resolved_dims"])
-        slope = "not resolved" if s["slope_time_avg_bias"] is None else f"slope {s['slope_time_avg_bias']:.2f}"
+        slope = (f"slope {s['slope_time_avg_bias']:.2f}" if s["slope_time_avg_bias"] is not None else
+                 "resolved D differ in sign: no slope" if len(s["bias_resolved_dims"]) >= 2 else "not resolved")
         ax.errorbar(dims, b, yerr=se, fmt="s--", color=f"C{i}", mfc="none", capsize=3, lw=0.9,
                     label=f"{act}: |time-averaged bias| of the mean ± SE, {slope}")
         ax.plot(dims[res], b[res], "s", color=f"C{i}")

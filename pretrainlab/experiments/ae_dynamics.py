@@ -310,13 +310,16 @@ def ode_mean_cell(activation, D, data, cfg, seed, mnist=None):
 
 def ode_mean_scaling(cells, dims, dims_erf=None):
     """Slopes in D over the spiked cells, per activation: the fluctuations' (expected −½) and, over the D whose
-    time-averaged bias is resolved (|z_B| > 2), the bias's (expected −1); ``None`` when fewer than two D qualify."""
+    time-averaged bias is resolved (|z_B| > 2), the bias's (expected −1); ``None`` when fewer than two D qualify
+    or their biases differ in sign (then the sizes of two unrelated deviations would be fitted, not one bias
+    shrinking with D: ``bias_signs_agree`` says which)."""
     out = {}
     for act, ds in (("linear", list(dims)), ("erf", list(dims if dims_erf is None else dims_erf))):
         by_D = [cells.get(_cell_key(act, D, "spiked")) for D in ds]
         if len(ds) < 2 or any(c is None for c in by_D):
             continue
         resolved = [(D, abs(c["time_avg_bias"])) for D, c in zip(ds, by_D) if abs(c["time_avg_bias_z"]) > 2]
+        agree = len({math.copysign(1.0, c["time_avg_bias"]) for c in by_D if abs(c["time_avg_bias_z"]) > 2}) <= 1
         rms = [(D, c["rms_bias"]) for D, c in zip(ds, by_D) if c["rms_bias"] > 0]
         out[act] = {"dims": ds, "fluct_rms": [c["fluct_rms"] for c in by_D],
                     "slope_fluct_rms": ae_runs.loglog_slope(ds, [c["fluct_rms"] for c in by_D]),
@@ -326,7 +329,9 @@ def ode_mean_scaling(cells, dims, dims_erf=None):
                     "time_avg_bias": [c["time_avg_bias"] for c in by_D],
                     "time_avg_bias_se": [c["time_avg_bias_se"] for c in by_D],
                     "bias_resolved_dims": [D for D, _ in resolved],
-                    "slope_time_avg_bias": ae_runs.loglog_slope(*zip(*resolved)) if len(resolved) >= 2 else None,
+                    "bias_signs_agree": agree,
+                    "slope_time_avg_bias": (ae_runs.loglog_slope(*zip(*resolved)) if len(resolved) >= 2 and agree
+                                            else None),
                     "rms_bias": [c["rms_bias"] for c in by_D],
                     "slope_rms_bias": ae_runs.loglog_slope(*zip(*rms)) if len(rms) >= 2 else None}
     return out
