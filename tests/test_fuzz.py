@@ -201,9 +201,11 @@ def test_a_crafted_checkpoint_is_refused_or_loaded_and_a_refusal_changes_nothing
     try:
         trainer.load_checkpoint(path)
     except ValueError as err:
+        hypothesis.event("refused")
         assert str(err).startswith("path: "), str(err)
         assert _same(_snapshot(trainer), before)
     else:  # accepted: then everything it wrote is of the model's kind
+        hypothesis.event("loaded")
         assert all(np.all(np.isfinite(p)) and p.dtype == np.float32 for p in rbm.params.values())
         chains = trainer.step.chains
         assert chains is None or np.all((chains == 0) | (chains == 1))
@@ -226,8 +228,10 @@ def test_a_crafted_model_file_is_refused_with_a_value_error_never_a_crash(sizes,
     try:
         model = load_model(path)
     except ValueError as err:
+        hypothesis.event("refused")
         assert "path: " in str(err)
     else:
+        hypothesis.event("loaded")
         assert sum(p.size for p in model.params.values()) <= 10 * N_VISIBLE * 3
 
 
@@ -291,6 +295,7 @@ def test_a_refused_fit_or_partial_fit_leaves_a_fitted_estimator_as_it_was(name, 
     try:  # (some draws are valid for some calls: fit on another width, an MLP on values above 1)
         getattr(est, method)(X, y) if name == "mlp" else getattr(est, method)(X)
     except (ValueError, TypeError):
+        hypothesis.event("refused")
         assert _same(_estimator_state(est), before)
         np.testing.assert_array_equal(est.transform(x) if name != "mlp" else est.predict_proba(x), out)
 
