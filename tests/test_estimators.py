@@ -266,10 +266,11 @@ def test_digits_example_matches_sklearns_bernoulli_rbm():
 
 
 def test_readme_sklearn_block_builds_the_pipeline():
+    """The README links docs/sklearn_example.md, the estimators' page: its first block builds the pipeline."""
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    text = (Path(__file__).resolve().parent.parent / "docs" / "sklearn_example.md").read_text()
     block = re.search(r"### scikit-learn face\n.*?```python\n(.*?)```", text, re.S).group(1)
     scope = {}
     exec(compile(block, "README.md", "exec"), scope)

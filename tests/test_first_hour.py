@@ -158,3 +158,24 @@ def test_assert_gradients_states_its_tolerance_and_names_failing_parameters():
 
     with pytest.raises(AssertionError, match="tolerance 1e-06.*b1"):
         assert_gradients(Broken([4, 3, 2], rng=0), x, y)
+
+
+def test_the_pipeline_idiom_cross_validates_to_finite_scores_on_digits():
+    """docs/sklearn_example.md's idiom, shortened (2 epochs, 3 folds): a MinMaxScaler inside the pipeline, RBM
+    features, logistic regression — every fold scores (before the clipping rule every fold was NaN)."""
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from pretrainlab.estimators import RBMTransformer
+
+    X, y = load_digits(return_X_y=True)
+    model = make_pipeline(MinMaxScaler(), RBMTransformer(n_components=32, n_iter=2, random_state=0),
+                          LogisticRegression(max_iter=500))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_val_score(model, X, y, cv=5, error_score="raise")
+    assert np.all(np.isfinite(scores)) and scores.mean() > 0.5  # (chance: 0.1)
