@@ -47,6 +47,7 @@ def test_quick_diversify_experiment_runs_resumes_and_writes_its_table(tmp_path):
     assert len(list(tmp_path.glob("stack-dbn-a0-seed0-layer*.npz"))) == 2
     assert len(list(tmp_path.glob("stack-dbn-a300-l*-seed0-layer1.npz"))) == 2
     assert len(list(tmp_path.glob("stack-dbn-a300-random-l*-seed1-layer1.npz"))) == 2
+    assert len(list(tmp_path.glob("stack-*.npz"))) == 2 * 2 * (1 + 3 * 2)  # no stack for the MLP arm's α
     stored = json.loads((tmp_path / "results.json").read_text())
     assert set(stored["summary"]["1500"]) == {"dbn α=0", "dbn α=300", "dbn α=300 random pairs", "dbn α=300 same pairs",
                                               "mlp α=0", "mlp α=1", "mlp α=1 random pairs", "mlp α=1 same pairs"}

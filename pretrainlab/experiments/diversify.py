@@ -381,7 +381,8 @@ def run(mode="default", out=None, seed=0, verbose=True, jobs=1, scheduler=None, 
     for batch in batches:
         if not batch or (deadline is not None and time.time() >= deadline):
             continue
-        stacks = dict.fromkeys((a, n if a else None, s, p if a else "different") for arm, a, p, s, n in batch)
+        stacks = dict.fromkeys((a, n if a else None, s, p if a else "different") for arm, a, p, s, n in batch
+                               if arm == "dbn")
         run_units(partial(_stack_unit, cfg, out),
                   [u for u in stacks if not all(x.is_file() for x in dr_stack_paths(u[0], u[1], cfg, u[2], out, u[3]))],
                   **options)
