@@ -51,7 +51,6 @@ The inputs should be scaled to unit L2 norm per image (``normalize_rows``), as i
 """
 import numpy as np
 
-from . import kernels
 from .base import Model, check_float_dtype, param_view
 from .drsae_steps import (NORM_EPS, drsae_step_backward, drsae_step_forward, normalize_backward,  # noqa: F401
                           normalize_forward, normalize_rows, unrolled_backward, unrolled_forward)
@@ -362,12 +361,9 @@ class DrSAE(Model):
         if y is not None:
             y = check_labels(y, "y", self.n_classes, n_samples=len(x))
         P = self.params
-        forward, backward = unrolled_forward, unrolled_backward
-        if kernels.use_kernel(len(x), kernels.DRSAE_KERNEL_MAX_BATCH):  # the one dispatch: the same loops, compiled
-            from .kernels.drsae import unrolled_backward as backward, unrolled_forward as forward
 
         # forward: T steps, then the reconstruction and sparsity terms on the last iterate
-        z, cache = forward(x @ P["E"].T, P["S"], P["b"], self.n_steps)
+        z, cache = unrolled_forward(x @ P["E"].T, P["S"], P["b"], self.n_steps)
         x_hat = z @ P["D"].T
         loss, dx_hat = squared_error(x_hat, x)
         l1, dz_l1 = activity_terms(self.penalties, z)  # λ‖z^T‖₁ and λ sign(z^T), batch means
@@ -388,7 +384,7 @@ class DrSAE(Model):
             dz += normalize_backward(dz_hat, norm_cache)
 
         # backward through time: every step shares E, S, b, so their gradients add up over the steps
-        grads["S"], grads["b"], dx_proj = backward(dz, cache)
+        grads["S"], grads["b"], dx_proj = unrolled_backward(dz, cache)
         grads["E"] = dx_proj.T @ x
         return float(loss), {name: grads[name] for name in P}
 

@@ -5,7 +5,7 @@
     step:          z^t = max(0, a^t),   a^t = E x + S z^{t−1} − b          (paper, eq. 1)
     normalisation: ẑ = z^T / √(‖z^T‖² + ε²)                               (the classifier's input, paper §2)
 
-``unrolled_forward`` / ``unrolled_backward`` chain T steps (the NumPy reference of ``kernels/drsae.py``), and
+``unrolled_forward`` / ``unrolled_backward`` chain T steps, and
 ``normalize_rows`` is the paper's preprocessing (each image scaled to unit L2 norm).
 """
 import numpy as np
@@ -89,7 +89,7 @@ def normalize_backward(dz_hat, cache):
 def unrolled_forward(x_proj, S, b, n_steps):
     """T = n_steps encoder steps from z⁰ = 0 (``drsae_step_forward``): returns z^T and the list of step caches.
 
-    x_proj : (n, n_hidden), E x.  The NumPy reference of ``kernels/drsae.py``'s ``unrolled_forward``.
+    x_proj : (n, n_hidden), E x.
     """
     z = np.zeros_like(x_proj)  # z⁰ = 0
     caches = []
@@ -104,7 +104,7 @@ def unrolled_backward(dz, caches):
 
         ∂L/∂S = Σ_t (g^t)ᵀ z^{t−1},   ∂L/∂b = −Σ_t Σ_n g^t_n,   ∂L/∂(E x) = Σ_t g^t.
 
-    Returns ``(dS, db, dx_proj)``.  The NumPy reference of ``kernels/drsae.py``'s ``unrolled_backward``.
+    Returns ``(dS, db, dx_proj)``.
     """
     S = caches[0][1]
     dS, db, dx_proj = np.zeros_like(S), np.zeros(S.shape[0], S.dtype), np.zeros_like(dz)

@@ -72,12 +72,12 @@ def test_peers_present_or_absent(quick_run):
     assert "sklearn" in results["cd1_b100_vs_gemm"]["peers"]
 
 
-def test_drsae_and_dropout_rows_report_steps_per_s_and_speedups(quick_run):
-    # issue 29's DrSAE step (ours, the lab's NumPy path, the Numba kernel, the products, PyTorch) and issue
-    # 30's dropout epoch (with and without max-norm, plain, the products): positive times and rates, never
-    # asserted against a wall-clock value
+def test_drsae_and_dropout_rows_report_steps_per_s(quick_run):
+    # issue 29's DrSAE step (ours, the lab's NumPy path, the products, PyTorch) and issue 30's dropout epoch
+    # (with and without max-norm, plain, the products): positive times and rates, never asserted against a
+    # wall-clock value
     results, _ = quick_run
-    for name, measured in (("drsae_b10_vs_gemm", ("ours", "ref", "lab-numpy", "lab-numba")),
+    for name, measured in (("drsae_b10_vs_gemm", ("ours", "ref", "lab-numpy")),
                            ("dropout_b100_vs_gemm", ("ours", "ref", "no-maxnorm", "plain"))):
         r = results[name]
         n_steps = WORKLOADS[name].steps[0]  # --quick
@@ -85,15 +85,9 @@ def test_drsae_and_dropout_rows_report_steps_per_s_and_speedups(quick_run):
         for impl in measured:
             assert min(r["round_s"][impl]) > 0, (name, impl)
             assert math.isclose(r["steps_per_s"][impl], n_steps / min(r["round_s"][impl])), (name, impl)
+            assert min(r["round_s"][impl]) <= r["median_s"][impl] <= max(r["round_s"][impl]), (name, impl)
         for peer in measured[2:]:
             assert isinstance(r["peers"][peer], dict) and r["peers"][peer]["ratio"] > 0, (name, peer)
-    for pair, (fast, slow) in (("lab-numba vs lab-numpy", ("lab-numba", "lab-numpy")),
-                               ("lab-numba vs ours", ("lab-numba", "ours"))):
-        v = results["drsae_b10_vs_gemm"]["speedups"][pair]
-        times = results["drsae_b10_vs_gemm"]["round_s"]
-        assert math.isclose(v["speedup"], min(times[slow]) / min(times[fast])), pair
-        assert v["range"][0] * (1 - 1e-9) <= v["speedup"] <= v["range"][1] * (1 + 1e-9), pair
-        assert v["goal"] == ">= 1.3" and v["meets_goal"] == (v["speedup"] >= 1.3), pair
 
 
 def test_torch_drsae_peer_takes_the_labs_step():

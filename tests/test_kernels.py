@@ -308,44 +308,6 @@ def test_sgd_refuses_a_gradient_of_the_wrong_shape_on_both_backends():
         assert not params["W"].any()
 
 
-# ---------------------------------------------------------------------------------------------- DrSAE
-@pytest.mark.parametrize("n, n_hidden, n_steps, labels", [(1, 1, 1, False), (10, 7, 4, True), (3, 9, 11, False),
-                                                          (10, 16, 11, True)])
-def test_drsae_kernel_equals_numpy(n, n_hidden, n_steps, labels):
-    from pretrainlab.drsae import DrSAE, normalize_rows
-    from pretrainlab.kernels import drsae as drsae_kernels
-
-    rng = np.random.default_rng(n * 100 + n_hidden)
-    x = normalize_rows(rng.uniform(0, 1, (n, 13))).astype(np.float32)
-    y = rng.integers(0, 3, n) if labels else None
-    model = DrSAE(13, n_hidden, 3, n_steps=n_steps, rng=3).init_ista(rng.uniform(0, 1, (20, 13)), rng=4)
-    model.params["b"][:] = rng.normal(0, 0.05, n_hidden)  # some units on, some off
-    model.params["C"][:] = rng.normal(0, 1, model.C.shape)
-    with kernels.backend("numpy"):
-        loss_ref, grads_ref = model.loss_and_grads(x, y)
-    with kernels.backend("numba"):
-        loss, grads = model.loss_and_grads(x, y)
-    assert loss == pytest.approx(loss_ref, rel=1e-5)
-    for k in grads_ref:
-        np.testing.assert_allclose(grads[k], grads_ref[k], atol=ATOL, err_msg=k)
-    zs_ref = model.encode(x, return_all=True)
-    zT, (zs, _) = drsae_kernels.unrolled_forward(x @ model.E.T, model.S, model.b, n_steps)
-    np.testing.assert_allclose(zs, zs_ref, atol=ATOL)
-
-
-def test_drsae_kernel_adapters_check_their_arrays():
-    from pretrainlab.kernels import drsae as drsae_kernels
-
-    S, b = np.zeros((4, 4), np.float32), np.zeros(4, np.float32)
-    with pytest.raises(TypeError, match="b"):
-        drsae_kernels.unrolled_forward(np.zeros((2, 4), np.float32), S, b.astype(np.float64), 3)
-    with pytest.raises(ValueError, match="x_proj"):
-        drsae_kernels.unrolled_forward(np.zeros((2, 5), np.float32), S, b, 3)
-    zT, cache = drsae_kernels.unrolled_forward(np.ones((2, 4), np.float32), S, b, 3)
-    with pytest.raises(ValueError, match="dz"):
-        drsae_kernels.unrolled_backward(np.zeros((3, 4), np.float32), cache)
-
-
 def test_online_ae_kernel_reads_no_uninitialised_memory(monkeypatch):
     """Every scratch array the kernel allocates with np.empty is filled with NaN: the result must stay finite
     and equal the NumPy steps (an unwritten entry multiplied by 0 would still give NaN)."""

@@ -152,21 +152,7 @@ def measure(workload, quick=False, rounds=None, threads=1, progress=True, tag=""
         n_steps = workload.steps[0 if quick else 1]
         result["steps_per_round"] = n_steps
         result["steps_per_s"] = {impl: n_steps / s for impl, s in best.items()}  # of each one's best round
-    if workload.speedups:
-        result["speedups"] = {f"{fast} vs {slow}": _speedup(times, fast, slow, goal)
-                              for fast, slow, goal in workload.speedups}
     return result
-
-
-def _speedup(times, fast, slow, goal):
-    """``slow``'s best round ÷ ``fast``'s, the per-round range and the verdict against ``goal`` (≥); or the
-    reason it could not be taken (an implementation absent or failed)."""
-    if fast not in times or slow not in times:
-        return f"not measured: {', '.join(i for i in (fast, slow) if i not in times)} absent or failed"
-    paired = [s / f for f, s in zip(times[fast], times[slow])]
-    speedup = min(times[slow]) / min(times[fast])
-    return {"speedup": speedup, "range": [min(paired), max(paired)], "goal": f">= {goal}",
-            "meets_goal": speedup >= goal, "settled": len({p >= goal for p in paired}) == 1}
 
 
 def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=True):
@@ -179,9 +165,8 @@ def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=
     round's ratio on the same side of the goal: False means this run is no verdict), ``peers`` ({name:
     {"s", "ratio", "spread"}, or "absent" where the library is not installed}) and ``round_s`` (every round's
     seconds, by implementation) and ``median_s`` (each one's median round). A workload with ``steps`` adds
-    ``steps_per_round`` and ``steps_per_s`` (of each implementation's best round); one with ``speedups`` adds
-    ``speedups`` ({"fast vs slow": {"speedup": slow ÷ fast, best rounds, "range" over the paired rounds, "goal",
-    "meets_goal", "settled"}}); one without a goal reports ``meets_goal`` and ``settled`` as None.
+    ``steps_per_round`` and ``steps_per_s`` (of each implementation's best round); one without a goal reports
+    ``meets_goal`` and ``settled`` as None.
     ``verbose`` prints a summary per workload to stdout; ``progress`` a line per
     round to stderr, and one per implementation whose round took at least ``LONG_ROUND_S`` seconds.
     """
@@ -213,11 +198,6 @@ def summary(name, r):
             f"peers: {peers or 'none'}")
     if "steps_per_s" in r:
         text += f"\n{'':22s} steps/s: " + ", ".join(f"{i} {v:.0f}" for i, v in r["steps_per_s"].items())
-    for pair, v in r.get("speedups", {}).items():
-        text += f"\n{'':22s} {pair}: " + (v if isinstance(v, str) else
-                                           f"{v['speedup']:.2f}× (rounds {v['range'][0]:.2f}–{v['range'][1]:.2f}), "
-                                           f"goal {v['goal']} {'ok' if v['meets_goal'] else 'MISSED'}"
-                                           f"{'' if v['settled'] else ' (unsettled)'}")
     return text
 
 

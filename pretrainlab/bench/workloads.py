@@ -51,9 +51,6 @@ class Workload:
     full_rounds: int = 5  # default rounds of a full run (--quick: 3); --rounds overrides both
     #: training steps in one round (quick, full), for steps/s; None where a round is not a count of steps
     steps: tuple = None
-    #: (faster, slower, goal) triples: the speed-up slower_s ÷ faster_s of two of the implementations measured
-    #: in the same interleaving, each with its goal (e.g. a kernel's ≥ 1.3 over the lab's NumPy path)
-    speedups: tuple = ()
 
     def ratio(self, impl_s, ref_s):
         """The workload's ratio for an implementation that took ``impl_s`` beside a reference of ``ref_s``."""
@@ -234,15 +231,15 @@ def build_drsae_b10(impl, quick):
     (``lr_scale``), then ``project_norms``. 50 steps a round with --quick, 1 000 (10 000 images) otherwise;
     every round goes on training the same model, so the code's sparsity evolves as in a run's first epoch.
 
-    ours: the default backend; "lab-numpy": the lab's NumPy path (``kernels.backend("numpy")``); "lab-numba":
-    ``kernels.backend("numba")``, the same step through ``kernels/drsae.py``; the reference: the step's 41
+    ours: the default backend; "lab-numpy": the lab's NumPy path everywhere (``kernels.backend("numpy")``: the
+    SGD update too); "torch": PyTorch autograd on the same unrolled network; the reference: the step's 41
     matrix products alone — E x, the T = 11 products z Sᵀ, D z, ∂D, ∂z, the classifier's three, the 2T of BPTT
     (g S and gᵀ z^{t−1}) and ∂E."""
     n_steps, batch, h, T = DRSAE_STEPS[not quick], DRSAE_SIZES["batch"], DRSAE_SIZES["n_hidden"], DRSAE_SIZES["n_steps"]
     x, y = _drsae_data(n_steps * batch)
     batches = [(x[i:i + batch], y[i:i + batch]) for i in range(0, len(x), batch)]
-    if impl in ("ours", "lab-numpy", "lab-numba"):
-        backend = {"ours": "auto", "lab-numpy": "numpy", "lab-numba": "numba"}[impl]
+    if impl in ("ours", "lab-numpy"):
+        backend = "auto" if impl == "ours" else "numpy"
         model = drsae_bench_model(x, h, T)
         opt = SGD(model.params, lr=DRSAE_LR, lr_scale={k: 1.0 / d for k, d in model.lr_scale().items()})
 
@@ -360,8 +357,7 @@ WORKLOADS = {w.name: w for w in [
              build_ais, peers=("numpy",), full_rounds=3),
     Workload("drsae_b10_vs_gemm", "vs_gemm", None,
              "DrSAE 784-400, T = 11, batch 10 training steps ÷ their matrix products", build_drsae_b10,
-             peers=("lab-numpy", "lab-numba", "torch"), steps=DRSAE_STEPS,
-             speedups=(("lab-numba", "lab-numpy", 1.3), ("lab-numba", "ours", 1.3))),
+             peers=("lab-numpy", "torch"), steps=DRSAE_STEPS),
     Workload("dropout_b100_vs_gemm", "vs_gemm", 1.25,
              "MLP 784-500-500-2000-10 dropout + max-norm epoch, batch 100 ÷ its matrix products",
              build_dropout_b100, peers=("no-maxnorm", "plain", "torch"),

@@ -8,7 +8,6 @@ module                 kernels                                                 N
 ``rbm.py``             CD-k / PCD step, Gibbs chains, AIS step                 ``rbm.py``, ``likelihood.py``
 ``dense.py``           MLP layers forward/backward, momentum SGD update        ``mlp.py``, ``optim.py``
 ``shallow_ae.py``      study 4's online autoencoder step (plain, truncated)    ``shallow_ae.py``
-``drsae.py``           study 5's T-step recurrence and its BPTT                ``drsae_steps.py``
 =====================  ======================================================  ==============================
 
 Each kernel is a faster path to numbers the NumPy code already computes; the NumPy code stays the reference
@@ -20,8 +19,8 @@ Importing this package imports only ``backend`` (no Numba): the kernel modules a
 them — by the first call that takes a kernel path. ``set_backend("numpy")``, ``with backend("numpy"):`` or
 ``PRETRAINLAB_BACKEND=numpy`` forces the reference everywhere.
 """
-from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, DRSAE_KERNEL_MAX_BATCH,
-                      MLP_KERNEL_MAX_BATCH, backend, get_backend, require, set_backend, use_kernel)
+from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, MLP_KERNEL_MAX_BATCH, backend,
+                      get_backend, require, set_backend, use_kernel)
 
-__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "DRSAE_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH",
-           "backend", "get_backend", "require", "set_backend", "use_kernel"]
+__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH", "backend", "get_backend",
+           "require", "set_backend", "use_kernel"]

@@ -37,13 +37,6 @@ MLP_KERNEL_MAX_BATCH = 10
 #: thread: 1.8× faster than NumPy at 2 runs, 1.15× at 5, slower from 10.
 AIS_KERNEL_MAX_RUNS = 5
 
-#: Largest batch for which ``DrSAE.loss_and_grads`` runs its unrolled-recurrence kernel (``kernels/drsae.py``)
-#: under "auto". 0: auto always uses NumPy. Measured on MNIST, one BLAS thread, on the shared 2-core machine
-#: (load average 2.5–3.3), best of 3 × 200 batches of 10, whole ``loss_and_grads``: 784-400¹¹ kernel 1.40× faster
-#: in one run and 0.77× in the next; 200¹¹ 0.83× and 0.90×; 200² 1.15× and 0.94×; at batch 50 0.52–0.58×.
-#: Not reliably faster at batch 10, slower at 50 (the full run's batch): the kernel stays opt-in ("numba").
-DRSAE_KERNEL_MAX_BATCH = 0
-
 _backend = None  # read from PRETRAINLAB_BACKEND on first use (so a bad value is reported there, not at import)
 
 
