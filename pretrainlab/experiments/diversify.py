@@ -14,23 +14,32 @@ and the rest unlabelled:
 2. **DR in the discriminative objective.** The same MLP from random initialisation, with and without
    ``InnerProductDR(α)`` on every hidden layer (arm ``mlp``).
 
+**Controls** (issue 34): beside each diversifying arm, the same term at the same α on pairs chosen *without*
+regard to class — ``pairs="random"`` (label-blind) and ``pairs="same"`` (equal labels) — drawn from the same rows,
+as many (``diversify.PAIRINGS``). A gain the diversifying term shares with them is not the labels' doing.
+``paired_comparisons`` gives each arm's mean paired difference of test error over the seeds (one seed = one
+labelled subset and one initialisation for every arm) with a 95 % t interval, against α = 0 and against the
+controls.
+
 Measured per run: validation error per epoch, epochs to reach ``reach[labels]`` validation error, test error, and
 during the first ``grad_steps`` updates of fine-tuning (every ``grad_every``) the norm ‖∂L/∂W_l‖_F of each layer on
 a fixed batch of labelled images — of the cross-entropy alone (on a penalty-free twin that shares the parameters)
 and of the whole objective — the "DR against vanishing gradients" claim.
 
 Network: 784-500-500-10 in ``--full``, not the brief's 784-500-500-2000: the 500→2000 RBM is 60 % of a stack's
-time, and the budget (≤ 2.5 h on 2 cores) must hold 21 stacks (3 seeds × (1 + 3 α × 2 label counts)) — with DR
-the stacks depend on the labels. α of the RBM term from a probe (RBM 784-200, 5 000 images, 5 epochs, mean
-Bhattacharyya coefficient of different-label pairs of held-out codes): 0.804 at α = 0, 0.799 at 10, 0.761 at 100,
-0.616–0.630 at 1 000 (mean-field reconstruction error 18.0 → 20.2–20.8: the penalty starts to cost likelihood).
+time, and with DR the stacks depend on the labels (and, for the controls, on the pairs). α of the RBM term from a
+probe (RBM 784-200, 5 000 images, 5 epochs, mean Bhattacharyya coefficient of different-label pairs of held-out
+codes): 0.804 at α = 0, 0.799 at 10, 0.761 at 100, 0.616–0.630 at 1 000 (mean-field reconstruction error
+18.0 → 20.2–20.8: the penalty starts to cost likelihood).
 
-Time of ``--full`` (estimated from a probe, 2 cores shared, 2026-11-30: one epoch over 5 000 images of RBM
-784→500 with DR 0.58 s, 500→500 0.26 s, MLP 784-500-500-10 0.38 s (×1.35 with DR, measured on 784-500-500-2000)):
-21 stacks × 10 epochs × ≈ 8.4 s ≈ 30 min; 18 fine-tunings (3 seeds × 6 arms) on 50 000 labels × ≤ 30 epochs ×
-≈ 4.3–5.8 s ≤ 45 min; 18 on 1 000 labels ≈ 6 min: **≈ 1.4 h** (not yet run). Resumable: stacks as .npz, results.json after each run.
-The stacks, then the fine-tunings (arm, α, seed, labels) are independent units: ``--jobs N`` runs them in N
-processes, ``--scheduler ADDRESS`` on a Dask cluster (``sweep.run_units``), with the same results as a serial run.
+``--full`` (issue 34): 5 seeds, α ∈ {0, 10} for the RBM prior and {0, 1} for the MLP term, each α > 0 with the
+diversifying pairs and both controls; α = 1 000 (which hurt in the first, 3-seed run: 14.46 vs 6.01 % with 1 000
+labels) and α = 100 (no better than α = 0 there) are dropped to fit, not seeds. Units: 40 MLP fine-tunings, then per
+seed 7 stacks and 8 DBN fine-tunings — ≈ 3.4 h on one free core (a stack ≈ 150 s, a fine-tuning on 50 000 labels
+≈ 100–230 s, on 1 000 labels ≈ 20–30 s; docs/study3.md), so ``--hours`` splits it into invocations: the MLP arm
+runs first, then the DBN arm seed by seed, and a rerun of the same command goes on from there. Resumable: stacks as
+.npz, results.json after each unit. ``--jobs N`` runs the units of a batch in N processes, ``--scheduler ADDRESS``
+on a Dask cluster (``sweep.run_units``), with the same results as a serial run.
 """
 import time
 from functools import partial
