@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import load_model, save_model
+from .checkpoint import check_history, load_model, read_meta, read_npz, save_model
 from .optim import SGD, exponential_decay
 from .train import EarlyStopping, History, Trainer
 from .validation import as_generator, check_int, check_labels, check_number, check_positive_int
@@ -137,6 +137,10 @@ def train_drsae(model, x_train, y_train, x_valid, y_valid, protocol=None, rng=No
     monitors ``valid_loss`` = L^U on x_valid, resp. ``valid_error``), ``best_epoch`` (the phase-2 epoch whose
     parameters the model now holds) and ``finished`` (True).  The model holds the best phase-2 parameters.
     """
+    from .drsae import DrSAE
+
+    if not isinstance(model, DrSAE):
+        raise TypeError(f"model must be a DrSAE, got {type(model).__name__}")
     protocol = DrSAEProtocol() if protocol is None else protocol
     if not isinstance(protocol, DrSAEProtocol):
         raise TypeError(f"protocol must be a DrSAEProtocol, got {type(protocol).__name__}")
@@ -157,15 +161,24 @@ def train_drsae(model, x_train, y_train, x_valid, y_valid, protocol=None, rng=No
                     monitors={"valid_loss": lambda m: m.sparse_coding_loss(x_valid)},
                     after_step=[_projector(opt1, protocol.repair_interval)],
                     checkpoint=None if folder is None else folder / "unsupervised.npz", rng=seeds[0], **common)
-    unsup.fit(x_train, y_train, epochs=protocol.unsupervised_epochs, resume=True)
 
     # phase 2: fresh velocity, the update count going on from phase 1 (the rate's decay is not restarted), the
     # classifier term on, early stopping on the validation error
-    stopping = EarlyStopping("valid_error", patience=protocol.patience, min_epochs=protocol.min_epochs)
-    opt2 = _optimizer(model, protocol, start_update=opt1.updates)
-    disc = Trainer(model, opt2, monitors={"valid_error": lambda m: error_rate(m, x_valid, y_valid)},
-                   early_stopping=stopping, after_step=[_projector(opt2, protocol.repair_interval)],
-                   checkpoint=None if folder is None else folder / "discriminative.npz", rng=seeds[1], **common)
+    def phase_2(start_update):
+        stopping = EarlyStopping("valid_error", patience=protocol.patience, min_epochs=protocol.min_epochs)
+        opt2 = _optimizer(model, protocol, start_update=start_update)
+        return stopping, Trainer(model, opt2, monitors={"valid_error": lambda m: error_rate(m, x_valid, y_valid)},
+                                 early_stopping=stopping, after_step=[_projector(opt2, protocol.repair_interval)],
+                                 checkpoint=None if folder is None else folder / "discriminative.npz", rng=seeds[1],
+                                 **common)
+
+    # both phases' checkpoints are checked before either is loaded: a corrupt phase-2 file is refused before
+    # phase 1's is read into the model
+    for trainer in (unsup, phase_2(0)[1]):
+        if trainer.checkpoint is not None and trainer.checkpoint.is_file():
+            trainer.check_checkpoint()
+    unsup.fit(x_train, y_train, epochs=protocol.unsupervised_epochs, resume=True)
+    stopping, disc = phase_2(opt1.updates)
     disc.fit(x_train, y_train, epochs=protocol.discriminative_epochs, resume=True)
     result = {"unsupervised": unsup.history, "discriminative": disc.history, "best_epoch": stopping.best_epoch,
               "finished": True}
@@ -183,15 +196,16 @@ def _histories_json(result):
 
 def _load_finished(model, path):
     """Copy a finished model's parameters into ``model`` and return its histories (no training)."""
-    import json
-
-    from .checkpoint import read_npz
-
-    saved = load_model(path)
+    arrays = read_npz(path, "checkpoint")  # read once, checked whole, then copied in
+    saved = load_model(path, arrays)
     if saved.config() != model.config():
         raise ValueError(f"checkpoint_dir: {path} holds a model of another configuration ({saved.config()})")
+    record = read_meta(arrays, path, "__histories__")
+    best_epoch = record.get("best_epoch")
+    if isinstance(best_epoch, bool) or not isinstance(best_epoch, int):
+        raise ValueError(f"path: {path} has a malformed __histories__ entry (best_epoch {best_epoch!r})")
+    histories = {phase: History(check_history(record.get(phase), path)) for phase in ("unsupervised",
+                                                                                       "discriminative")}
     for k, p in model.params.items():
         p[...] = saved.params[k]
-    record = json.loads(str(read_npz(path)["__histories__"]))
-    return {"unsupervised": History(record["unsupervised"]), "discriminative": History(record["discriminative"]),
-            "best_epoch": record["best_epoch"], "finished": True}
+    return dict(histories, best_epoch=best_epoch, finished=True)

@@ -252,7 +252,10 @@ class Trainer:
             raise ValueError(f"path: {path} holds a {meta.get('class')}, not a {type(self.model).__name__}")
         check_same_config(meta, self.model, path)
         check_params(arrays, self.model.params, path)
-        self.optimizer.check_state(arrays)
+        try:
+            self.optimizer.check_state(arrays)
+        except ValueError as err:  # (the optimiser does not know the file's name)
+            raise ValueError(f"path: {path}: {str(err).removeprefix('path: ')}") from err
         state = read_meta(arrays, path, "__trainer__")
         try:
             epoch = state["epoch"]
@@ -286,6 +289,12 @@ class Trainer:
             raise ValueError(f"path: {path} has a malformed early-stopping state {stopping!r}")
         if best_epoch >= 0 or any(k.startswith("best/") for k in arrays):
             check_params(arrays, self.model.params, path, prefix="best/")
+
+    def check_checkpoint(self, path=None):
+        """Check the checkpoint at ``path`` exactly as ``load_checkpoint`` would, writing nothing (a ValueError if
+        it would be refused): a caller resuming several trainers checks every file before loading any."""
+        path = Path(path or self.checkpoint)
+        self._check_checkpoint(read_npz(path, "checkpoint"), path)
 
     def load_checkpoint(self, path=None):
         """Restore a checkpoint written by ``save_checkpoint``. Everything is checked before anything is

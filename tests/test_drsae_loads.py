@@ -1,0 +1,85 @@
+"""Issue 33 for DrSAE's loaders (``drsae_train.train_drsae``): a finished model file is read whole before it is
+copied in, and both phases' checkpoints are checked before either is loaded — a refused call leaves the model as
+it was."""
+import json
+
+import numpy as np
+import pytest
+
+from pretrainlab.checkpoint import read_npz
+from pretrainlab.drsae import DrSAE, normalize_rows
+from pretrainlab.drsae_train import DrSAEProtocol, train_drsae
+
+PROTOCOL = DrSAEProtocol(unsupervised_epochs=2, discriminative_epochs=2, batch_size=8, lr=0.3, momentum=0.5,
+                         lr_decay=0.9, patience=10)
+
+
+def _data(seed=0, n=40, d=12, k=3):
+    rng = np.random.default_rng(seed)
+    protos = np.kron(np.eye(k), np.ones(d // k))
+    y = rng.integers(0, k, n)
+    x = normalize_rows(protos[y] + 0.3 * rng.uniform(0, 1, (n, d))).astype(np.float32)
+    return x[:32], y[:32], x[32:], y[32:]
+
+
+def _model(x):
+    return DrSAE(x.shape[1], 6, 3, n_steps=3, rng=1, classification_weight=1.0).init_ista(x, rng=2)
+
+
+def _rewrite(path, **changes):
+    arrays = dict(read_npz(path), **changes)
+    np.savez(path, **arrays)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("drsae")
+    x, y, xv, yv = _data()
+    train_drsae(_model(x), x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=folder)
+    return folder, {name: read_npz(folder / name) for name in ("model.npz", "unsupervised.npz",
+                                                               "discriminative.npz")}
+
+
+@pytest.mark.parametrize("histories", ["{not json", json.dumps({"unsupervised": {"epoch": ["a"]},
+                                                                "discriminative": {}, "best_epoch": 1}),
+                                       json.dumps([1, 2]), "[" * 10 ** 5 + "]" * 10 ** 5])
+def test_a_finished_model_with_corrupt_histories_is_refused_before_its_parameters_are_copied(
+        finished, tmp_path, histories):
+    folder, files = finished
+    np.savez(tmp_path / "model.npz", **dict(files["model.npz"], __histories__=np.array(histories)))
+    x, y, xv, yv = _data()
+    model = _model(x)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="model.npz"):
+        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path)
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+
+
+def test_a_corrupt_phase_2_checkpoint_is_refused_before_phase_1_is_loaded(finished, tmp_path):
+    folder, files = finished
+    np.savez(tmp_path / "unsupervised.npz", **files["unsupervised.npz"])
+    np.savez(tmp_path / "discriminative.npz", **dict(files["discriminative.npz"], **{
+        "velocity/E": files["discriminative.npz"]["velocity/E"] + 1j}))  # (any corrupt entry)
+    x, y, xv, yv = _data()
+    model = _model(x)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="discriminative.npz"):
+        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path)
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+
+
+def test_train_drsae_refuses_another_model_and_a_bad_checkpoint_dir(tmp_path):
+    from pretrainlab import MLP
+
+    x, y, xv, yv = _data()
+    with pytest.raises(TypeError, match="model must be a DrSAE"):
+        train_drsae(MLP([12, 4, 3]), x, y, xv, yv, PROTOCOL)
+    (tmp_path / "file").write_text("")
+    model = _model(x)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="is a file"):
+        train_drsae(model, x, y, xv, yv, PROTOCOL, checkpoint_dir=tmp_path / "file")
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
