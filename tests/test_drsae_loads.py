@@ -83,3 +83,16 @@ def test_train_drsae_refuses_another_model_and_a_bad_checkpoint_dir(tmp_path):
         train_drsae(model, x, y, xv, yv, PROTOCOL, checkpoint_dir=tmp_path / "file")
     for k, v in before.items():
         np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+
+
+def test_a_checkpoint_of_another_t_is_never_resumed(finished, tmp_path):
+    """T (n_steps) is part of the configuration: a T = 3 run's phase-1 file must not resume a T = 2 model."""
+    folder, files = finished
+    np.savez(tmp_path / "unsupervised.npz", **files["unsupervised.npz"])
+    x, y, xv, yv = _data()
+    model = DrSAE(x.shape[1], 6, 3, n_steps=2, rng=1, classification_weight=1.0).init_ista(x, rng=2)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="another configuration.*n_steps: file 3, model 2"):
+        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path)
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
