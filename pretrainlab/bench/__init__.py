@@ -5,7 +5,8 @@ How it measures (``runner.py``):
 - **One process per implementation.** For each workload, the lab's code ("ours"), the reference ("ref": the
   step's matrix products alone, or the lab's NumPy path) and each peer ("numpy": the step in plain NumPy as a
   student writes it; "torch": PyTorch, where installed; "sklearn": scikit-learn's ``BernoulliRBM.partial_fit``
-  for the CD workloads) run in a worker process of their own (``worker.py``). Importing PyTorch into the
+  for the CD workloads; and, in some rows, the lab's own variants: "lab-numpy", "no-maxnorm", "plain") run in a
+  worker process of their own (``worker.py``). Importing PyTorch into the
   process that times NumPy slows NumPy's BLAS and biases every ratio; separate processes cannot.
 - **BLAS threads set explicitly**: every worker runs on ``threads`` BLAS/OpenMP threads (default 1, through
   threadpoolctl and the environment), PyTorch too.

@@ -15,7 +15,10 @@ Two kinds of reference (``docs/speed.md``):
 
 The peers (``peers.py``) are timed against the same reference with the same orientation: "numpy" (the step
 written in plain NumPy as a student would), "torch" (PyTorch on the CPU, where installed) and "sklearn"
-(``sklearn.neural_network.BernoulliRBM.partial_fit``, for the CD workloads only).
+(``sklearn.neural_network.BernoulliRBM.partial_fit``, for the CD workloads only). Some rows also time the lab's
+own variants as peers, built here: "lab-numpy" (the step under ``kernels.backend("numpy")``), "no-maxnorm" and
+"plain" (the dropout epoch without the projection, and without dropout either). A row may have no goal
+(``goal=None``: its ratio is reported only), and one that counts ``steps`` reports steps/s.
 """
 import os
 import platform
@@ -36,7 +39,7 @@ from ..rbm import BernoulliRBM
 from ..shallow_ae import online_ae_sgd
 from . import peers
 
-IMPLS = ("ours", "ref", "numpy", "torch", "sklearn")
+IMPLS = ("ours", "ref", "numpy", "torch", "sklearn", "lab-numpy", "no-maxnorm", "plain")
 
 
 @dataclass(frozen=True)
