@@ -296,27 +296,28 @@ def plot_grad_norms(runs, kind="ce"):
 
 
 def plot_paired_differences(comparisons):
-    """One panel per label count: each paired difference of test error (points) with its 95 % t interval — the
-    diversifying arms against α = 0 and against the controls at their α, the controls against α = 0."""
+    """One panel per label count: each paired difference of test error (points) with its 95 % t interval — every
+    α > 0 against α = 0 (blue), and the diversifying arms against the controls at their α (orange)."""
     labels = list(comparisons)
-    fig = Figure(figsize=(5.2 * len(labels), 0.6 + 0.42 * max(len([1 for c in comparisons[n].values() for _ in c])
-                                                                for n in labels)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(labels), sharey=False))
+    n_rows = max(sum(len(c) for c in comparisons[n].values()) for n in labels)
+    fig = Figure(figsize=(6.8 * len(labels), 1.2 + 0.38 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(labels)))
     for ax, n in zip(axes, labels):
-        rows = [(f"{name}  vs {against[3:]}", d) for name, cell in comparisons[n].items() for against, d in cell.items()]
+        rows = [(f"{name}  vs {against[3:]}", against, d) for name, cell in comparisons[n].items()
+                for against, d in cell.items()]
         y = np.arange(len(rows))[::-1]
-        for yi, (label, d) in zip(y, rows):
+        for yi, (label, against, d) in zip(y, rows):
             lo, hi = (d["lo"], d["hi"]) if d["n"] >= 2 else (d["mean"], d["mean"])
-            color = "tab:blue" if "pairs  vs" not in label and " vs α=0" in label else "tab:orange"
             ax.errorbar(100 * d["mean"], yi, xerr=[[100 * (d["mean"] - lo)], [100 * (hi - d["mean"])]], fmt="o",
-                        color=color, capsize=3)
+                        color="tab:blue" if against == "vs α=0" else "tab:orange", capsize=3)
             ax.annotate(f"n={d['n']}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
         ax.axvline(0.0, color="k", lw=0.8)
-        ax.set_yticks(y, [label for label, _ in rows], fontsize=7)
-        ax.set(xlabel="paired difference of test error (points; < 0: the first is better)", title=f"{n} labels")
+        ax.set_yticks(y, [label for label, _, _ in rows], fontsize=7)
+        ax.set(xlabel="Δ test error (points; < 0: the first arm is better)", title=f"{n} labels")
         ax.grid(alpha=0.3, axis="x")
-    fig.suptitle("paired differences over seeds with 95 % t intervals", fontsize=10)
+    fig.suptitle("paired differences over seeds, 95 % t intervals (blue: against α = 0; orange: against a control)",
+                 fontsize=9)
     return fig
 
 
