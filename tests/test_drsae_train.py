@@ -96,7 +96,7 @@ def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsy
     results = run(mode="quick", out=tmp_path, verbose=False)
     assert "mean nothing" in capsys.readouterr().out
     assert results["status"] == "finished"
-    assert [m["model"] for m in results["models"]] == ["h32-T5", "h16-T5", "h16-T2"]
+    assert [m["model"] for m in results["models"]] == ["h32-T5", "h16-T5", "h16-T2-c4"]
     for m in results["models"]:
         assert 0 <= m["test_error"] <= 1
         assert sum(m["units"]["counts"].values()) == m["n_hidden"]
