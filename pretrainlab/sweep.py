@@ -4,8 +4,10 @@ through joblib, or on a Dask cluster through joblib's Dask backend — one code 
 No home-made scheduler: joblib's process pool (``loky``) on one machine, and ``distributed`` (the optional
 ``[cluster]`` extra) for a cluster, reached by joblib's ``dask`` backend. Each unit runs with a fixed number of
 BLAS threads (``threads_per_job``), chosen so that jobs × threads ≤ cores on one machine: two BLAS pools
-fighting over two cores are slower than one thread each. With the same seeds and the same thread count a
-unit's result does not depend on where it ran, so a parallel sweep equals the serial one (tested).
+fighting over two cores are slower than one thread each. With the same seeds, the same BLAS kernel (CPU) and the
+same thread count a unit's result does not depend on which process ran it, so a parallel sweep equals the serial
+one (tested). Across CPUs or thread counts it can differ: the last bits of a matrix product change, and sampled CD
+amplifies them (``docs/probes/blas_threads_cd.py``; ``run.json`` records the environment of every invocation).
 
 Dask workers and memory: by default ``distributed`` starts each worker with ``MALLOC_TRIM_THRESHOLD_=65536``
 (to hand freed memory back to the system). Setting it turns off glibc's adaptive mmap threshold, so every
