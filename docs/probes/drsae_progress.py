@@ -20,7 +20,7 @@ from pretrainlab.checkpoint import read_meta, read_npz
 
 out = Path(sys.argv[1])
 json_path = Path(sys.argv[2] if len(sys.argv) > 2 else "docs/results/drsae-author-partial.json")
-fig_path = Path(sys.argv[3] if len(sys.argv) > 3 else "docs/figures/drsae_author_partial_curves.png")
+fig_path = Path(sys.argv[3] if len(sys.argv) > 3 else "docs/figures/drsae_partial_author_curves.png")
 models = {}
 for folder in sorted(p for p in out.iterdir() if p.is_dir()):
     entry = {}
