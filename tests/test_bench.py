@@ -139,3 +139,19 @@ def test_unknown_workload_is_a_value_error():
     from pretrainlab.bench.workloads import WORKLOADS
     with pytest.raises(ValueError, match="ais_vs_gemm: no implementation 'torch'; it has ours, ref and numpy"):
         WORKLOADS["ais_vs_gemm"].build("torch", True)
+
+
+def test_the_summary_gives_every_ratio_as_a_time_ratio_and_a_verdict_only_where_settled():
+    from pretrainlab.bench.runner import LEGEND, summary
+
+    base = {"ours_s": 0.1, "ref_s": 1.0, "spread": {"ours": 1.1, "ref": 1.2}, "rounds": 5, "peers": {}}
+    speedup = dict(base, kind="vs_numpy", ratio=10.0, ratio_range=[8.0, 12.5], goal=">= 2", meets_goal=True,
+                   settled=True)
+    line = summary("online_ae_vs_numpy", speedup)
+    assert "ratio   0.10" in line and "0.08–0.12" in line and "goal <= 0.50" in line and line.rstrip().endswith(
+        "none") and " ok" in line  # a speed-up of 10 is a time ratio of 0.10, lower is faster
+    straddling = dict(base, kind="vs_gemm", ratio=1.2, ratio_range=[1.1, 1.4], goal="<= 1.3", meets_goal=True,
+                      settled=False)
+    line = summary("cd1_b100_vs_gemm", straddling)
+    assert "no verdict" in line and " ok" not in line and "MISSED" not in line
+    assert "lower is faster" in LEGEND

@@ -140,7 +140,7 @@ def measure(workload, quick=False, rounds=None, threads=1, progress=True, tag=""
         else:
             peers[name] = status[name]
     say(f"done in {time.perf_counter() - started:.1f} s")
-    result = {"ours_s": ours_s, "ref_s": ref_s, "ratio": ratio, "goal": workload.goal_text,
+    result = {"kind": workload.kind, "ours_s": ours_s, "ref_s": ref_s, "ratio": ratio, "goal": workload.goal_text,
               "meets_goal": workload.meets(ratio), "measures": workload.measures,
               "settled": None if workload.goal is None else len({workload.meets(p) for p in paired}) == 1,
               "rounds": rounds, "threads": threads,
@@ -185,15 +185,38 @@ def run(quick=False, names=None, verbose=True, rounds=None, threads=1, progress=
     return results
 
 
+#: what the summary's terms mean (printed above it)
+LEGEND = """every ratio below is a time ÷ the row's reference time (best round of each): lower is faster
+  *_vs_gemm   reference = the same matrix products alone (1.00: everything besides the products is free)
+  *_vs_numpy  reference = the straightforward NumPy step (0.10: ours takes a tenth of its time)
+  rounds a–b  the lowest and highest ratio of one round's ours to the same round's reference
+  spread      slowest ÷ fastest round of one implementation (the machine's noise)
+  verdict     ok / MISSED only when every round falls on the same side of the goal; otherwise no verdict"""
+
+
+def _time_ratio(kind, ratio):
+    """A workload's ratio as ours' time ÷ the reference's (``vs_numpy`` ratios are stored as speed-ups,
+    reference ÷ ours, in the JSON)."""
+    return ratio if kind == "vs_gemm" else 1.0 / ratio
+
+
 def summary(name, r):
-    """Two lines on one workload's result."""
-    lo, hi = r["ratio_range"]
-    peers = ", ".join(f"{p} {v['s']:.3f} s (ratio {v['ratio']:.2f})" if isinstance(v, dict) else f"{p} {v}"
-                      for p, v in r["peers"].items())
-    verdict = {True: "ok", False: "MISSED", None: ""}[r["meets_goal"]]
-    text = (f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio {r['ratio']:6.2f} "
-            f"(rounds {lo:.2f}–{hi:.2f})   goal {r['goal']:8s} {verdict}"
-            f"{' (unsettled: the rounds straddle the goal)' if r['settled'] is False else ''}\n"
+    """Two or three lines on one workload's result, every ratio as a time ÷ the reference's (``LEGEND``)."""
+    kind = r.get("kind", "vs_gemm")
+    lo, hi = sorted(_time_ratio(kind, v) for v in r["ratio_range"])
+    peers = ", ".join(f"{p} {v['s']:.3f} s (ratio {_time_ratio(kind, v['ratio']):.2f})" if isinstance(v, dict)
+                      else f"{p} {v}" for p, v in r["peers"].items())
+    goal = r["goal"]
+    if kind != "vs_gemm" and goal.startswith(">="):  # a speed-up ≥ g is a time ratio ≤ 1/g
+        goal = f"<= {1.0 / float(goal[2:]):.2f}"
+    if r["meets_goal"] is None:
+        verdict = ""
+    elif r["settled"]:
+        verdict = "ok" if r["meets_goal"] else "MISSED"
+    else:
+        verdict = "no verdict (the rounds straddle the goal)"
+    text = (f"{name:22s} ours {r['ours_s']:8.3f} s   ref {r['ref_s']:8.3f} s   ratio "
+            f"{_time_ratio(kind, r['ratio']):6.2f} (rounds {lo:.2f}–{hi:.2f})   goal {goal:8s} {verdict}\n"
             f"{'':22s} spread ours {r['spread']['ours']:.2f} ref {r['spread']['ref']:.2f}, best of {r['rounds']}; "
             f"peers: {peers or 'none'}")
     if "steps_per_s" in r:
@@ -203,6 +226,8 @@ def summary(name, r):
 
 def main(quick=False, as_json=False, threads=1, rounds=None, names=None):
     """``pretrainlab bench``: a summary (or, with ``as_json``, one JSON object) on stdout, progress on stderr."""
+    if not as_json:
+        print(LEGEND, flush=True)
     results = run(quick=quick, names=names, verbose=not as_json, rounds=rounds, threads=threads)
     if as_json:
         print(json.dumps(results, indent=2))
