@@ -135,10 +135,13 @@ def test_diversify_serial_and_parallel_agree_and_resume_skips_finished_units(tmp
     serial = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
     parallel = diversify.run("quick", tmp_path / "parallel", verbose=False, jobs=2, threads_per_job=1)
     assert _records(parallel) == _records(serial)
-    assert [(r["n_labels"], r["arm"], r["alpha"]) for r in serial["runs"]] == [
-        (n, arm, a) for n in (50, 400) for arm, a in (("dbn", 0), ("dbn", 300), ("mlp", 0), ("mlp", 1.0))]
-    # one α = 0 stack per seed, one α > 0 stack per label count, each pretrained once
-    assert len(list((tmp_path / "parallel").glob("stack-dbn-*-layer1.npz"))) == 3
+    # the planned order: the MLP arm's units first, then the DBN arm's; α > 0 with the labels' pairs and each control
+    planned = diversify.planned_units(TINY_DIVERSIFY, [0 + k for k in TINY_DIVERSIFY["seeds"]])
+    assert [(r["arm"], r["alpha"], r["pairs"], r["seed"]) for r in serial["runs"]] == [u[:4] for u in planned]
+    assert {r["pairs"] for r in serial["runs"] if r["alpha"]} == set(TINY_DIVERSIFY["pairs"])
+    # each stack pretrained once, in one folder whichever process ran it
+    stacks = sorted(p.name for p in (tmp_path / "parallel").glob("stack-dbn-*-layer1.npz"))
+    assert stacks == sorted(p.name for p in (tmp_path / "serial").glob("stack-dbn-*-layer1.npz")) and stacks
     _nothing_reruns(monkeypatch, diversify, "fine_tune_one")
     _nothing_reruns(monkeypatch, pretrain, "greedy_pretrain")  # what ``load_or_pretrain`` trains with
     again = diversify.run("quick", tmp_path / "serial", verbose=False, threads_per_job=1)
