@@ -7,19 +7,27 @@ import numpy as np
 import pytest
 
 from pretrainlab.checkpoint import read_npz
-from pretrainlab.drsae import DrSAE, normalize_rows
+from pretrainlab.drsae import DrSAE
 from pretrainlab.drsae_train import DrSAEProtocol, train_drsae
+
+from helpers import drsae_toy_data
 
 PROTOCOL = DrSAEProtocol(unsupervised_epochs=2, discriminative_epochs=2, batch_size=8, lr=0.3, momentum=0.5,
                          lr_decay=0.9, patience=10)
 
 
-def _data(seed=0, n=40, d=12, k=3):
-    rng = np.random.default_rng(seed)
-    protos = np.kron(np.eye(k), np.ones(d // k))
-    y = rng.integers(0, k, n)
-    x = normalize_rows(protos[y] + 0.3 * rng.uniform(0, 1, (n, d))).astype(np.float32)
-    return x[:32], y[:32], x[32:], y[32:]
+def _data():
+    return drsae_toy_data(n=40)
+
+
+def _refused_unchanged(model, match, **train):
+    """train_drsae on the toy data raises a ValueError matching ``match`` and leaves every parameter as it was."""
+    x, y, xv, yv = _data()
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match=match):
+        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, **train)
+    for k, v in before.items():
+        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
 
 
 def _model(x):
@@ -47,13 +55,7 @@ def test_a_finished_model_with_corrupt_histories_is_refused_before_its_parameter
         finished, tmp_path, histories):
     folder, files = finished
     np.savez(tmp_path / "model.npz", **dict(files["model.npz"], __histories__=np.array(histories)))
-    x, y, xv, yv = _data()
-    model = _model(x)
-    before = {k: v.copy() for k, v in model.params.items()}
-    with pytest.raises(ValueError, match="model.npz"):
-        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path)
-    for k, v in before.items():
-        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+    _refused_unchanged(_model(_data()[0]), "model.npz", checkpoint_dir=tmp_path)
 
 
 def test_a_corrupt_phase_2_checkpoint_is_refused_before_phase_1_is_loaded(finished, tmp_path):
@@ -61,13 +63,7 @@ def test_a_corrupt_phase_2_checkpoint_is_refused_before_phase_1_is_loaded(finish
     np.savez(tmp_path / "unsupervised.npz", **files["unsupervised.npz"])
     np.savez(tmp_path / "discriminative.npz", **dict(files["discriminative.npz"], **{
         "velocity/E": files["discriminative.npz"]["velocity/E"] + 1j}))  # (any corrupt entry)
-    x, y, xv, yv = _data()
-    model = _model(x)
-    before = {k: v.copy() for k, v in model.params.items()}
-    with pytest.raises(ValueError, match="discriminative.npz"):
-        train_drsae(model, x, y, xv, yv, PROTOCOL, rng=0, checkpoint_dir=tmp_path)
-    for k, v in before.items():
-        np.testing.assert_array_equal(model.params[k], v, err_msg=k)
+    _refused_unchanged(_model(_data()[0]), "discriminative.npz", checkpoint_dir=tmp_path)
 
 
 def test_train_drsae_refuses_another_model_and_a_bad_checkpoint_dir(tmp_path):

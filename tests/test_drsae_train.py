@@ -5,17 +5,13 @@ import pytest
 from pretrainlab.drsae import DrSAE, normalize_rows
 from pretrainlab.drsae_train import DrSAEProtocol, train_drsae
 
+from helpers import drsae_toy_data
+
 PROTOCOL = DrSAEProtocol(unsupervised_epochs=3, discriminative_epochs=5, batch_size=8, lr=0.3, momentum=0.5,
                          lr_decay=0.9, patience=10)
 
 
-def _data(seed=0, n=48, d=12, k=3):
-    """Three noisy prototypes (each lights its own third of the pixels): learnable in a few epochs."""
-    rng = np.random.default_rng(seed)
-    protos = np.kron(np.eye(k), np.ones(d // k))
-    y = rng.integers(0, k, n)
-    x = normalize_rows(protos[y] + 0.3 * rng.uniform(0, 1, (n, d))).astype(np.float32)
-    return x[:32], y[:32], x[32:], y[32:]
+_data = drsae_toy_data
 
 
 def _model(x):
