@@ -176,6 +176,13 @@ class DrSAE(Model):
         return check_array(x, name, n_cols=self.n_visible, dtype=self.dtype)
 
     # ------------------------------------------------------------------ initialisation: the ISTA correspondence
+    def _check_threshold(self, b):
+        """b as a float array of shape () or (n_hidden,), finite, or a ValueError naming ``b``."""
+        arr = None if isinstance(b, (str, bytes)) else np.asarray(b, dtype=float)
+        if arr is None or arr.shape not in ((), (self.n_hidden,)) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"b must be a finite scalar or have shape ({self.n_hidden},), got {b!r:.60}")
+        return arr
+
     def code_step(self):
         """c/T clipped to [0.01, 1], as the author's code clips it (``build_recpool_net.lua`` l. 909–912): the
         initial ISTA step α and the default bound on E's rows."""
@@ -194,12 +201,7 @@ class DrSAE(Model):
         Returns self.  Nothing is changed if an argument is refused.
         """
         alpha = self.code_step() if alpha is None else _check_real(alpha, "alpha", strict=True)
-        if b is None:
-            b = alpha * self.sparsity_weight
-        else:
-            b = np.asarray(b, dtype=float)
-            if b.shape not in ((), (self.n_hidden,)) or not np.all(np.isfinite(b)):
-                raise ValueError(f"b must be a finite scalar or have shape ({self.n_hidden},), got shape {b.shape}")
+        b = alpha * self.sparsity_weight if b is None else self._check_threshold(b)
         D = self.D.astype(np.float64)  # the products in float64, then stored in the model's dtype
         self.params["E"][...] = alpha * D.T
         self.params["S"][...] = np.eye(self.n_hidden) - alpha * (D.T @ D)
@@ -235,9 +237,7 @@ class DrSAE(Model):
         noise_norm = _check_real(noise_norm, "noise_norm")
         if alpha is not None:
             _check_real(alpha, "alpha", strict=True)  # checked before anything is written
-        b_arr = np.asarray(b, dtype=float) if not isinstance(b, (str, bytes)) else None
-        if b_arr is None or b_arr.shape not in ((), (self.n_hidden,)) or not np.all(np.isfinite(b_arr)):
-            raise ValueError(f"b must be a finite scalar or have shape ({self.n_hidden},), got {b!r:.60}")
+        b = self._check_threshold(b)
         bound = 1.0 / np.sqrt(self.n_hidden)  # nn.Linear's default U(±1/√fan_in); its scale is normalised away
         D = rng.uniform(-bound, bound, (self.n_visible, self.n_hidden))
         D *= noise_norm / np.linalg.norm(D, axis=0)
@@ -251,7 +251,7 @@ class DrSAE(Model):
         self.params["D"][...] = D / norms
         self.params["C"][...] = C
         self.params["c"][...] = 0.0
-        return self.set_ista(alpha, b_arr)
+        return self.set_ista(alpha, b)
 
     # ------------------------------------------------------------------ the constraints of training
     def project_norms(self, names=("D", "E", "C")):

@@ -212,7 +212,7 @@ class RampedMomentumSGD(SGD):
 
     def set_epoch(self, epoch):
         super().set_epoch(epoch)
-        self.momentum = self.momentum_at(getattr(self, "updates", 0))  # (the constructor's call comes first)
+        self.momentum = self.momentum_at(self.updates)
 
     def step(self, grads):
         self.momentum = self.momentum_at(self.updates)
