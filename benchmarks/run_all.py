@@ -2,7 +2,7 @@
 
     python benchmarks/run_all.py [--quick] [--threads N] [--rounds N] [--only NAME ...] [--out benchmarks/latest.json]
 
-The workloads live in ``pretrainlab/bench/`` (so that ``pretrainlab bench`` works after ``pip install``);
+The workloads live in ``pretrainlab/runner/bench/`` (so that ``pretrainlab bench`` works after ``pip install``);
 this script only records a run for the README's speed table. Progress goes to stderr.
 """
 import argparse
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from pretrainlab.bench import WORKLOADS, machine, run
+from pretrainlab.runner.bench import WORKLOADS, machine, run
 
 
 def _versions():

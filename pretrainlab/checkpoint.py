@@ -112,17 +112,19 @@ def atomic_savez(path, arrays):
 
 
 def model_classes():
-    """The registry: class name → class, for every model a checkpoint may hold. Nothing else is ever built."""
+    """The registry: class name → class, for every model a checkpoint may hold. Nothing else is ever built.
+
+    Imported on call, not at the top: the models import this module to save themselves, and study 5's DrSAE
+    lives in ``studies/drsae/`` (the library reaches into ``studies/`` only through this registry and
+    ``penalties.terms_registry``). Classes are looked up by bare name, so a checkpoint written before the
+    package moved its modules still loads.
+    """
     from .autoencoder import Autoencoder, TiedAutoencoder
     from .mlp import MLP
     from .rbm import BernoulliRBM, GaussianBernoulliRBM
+    from .studies.drsae.model import DrSAE
 
-    classes = [BernoulliRBM, GaussianBernoulliRBM, TiedAutoencoder, Autoencoder, MLP]
-    try:
-        from .drsae import DrSAE
-        classes.append(DrSAE)
-    except ImportError:  # (the DrSAE module lands with study 5)
-        pass
+    classes = [BernoulliRBM, GaussianBernoulliRBM, TiedAutoencoder, Autoencoder, MLP, DrSAE]
     return {cls.__name__: cls for cls in classes}
 
 

@@ -6,7 +6,7 @@ Two kinds of term, each an object with a ``weight`` and a ``config()``:
   each parameter it touches (``WeightDecay``: ½λ Σ‖W‖² over the weight matrices);
 * an **activity term** acts on one layer's activations for a batch: ``term(h, y=None, rng=None) →
   (value, dh)``, with ``dh = ∂value/∂h`` of h's shape (``KLSparsity``, ``L1Activity``; study 3's
-  diversifying terms in ``diversify.py``, which also read the labels y and draw pairs from ``rng``). The
+  diversifying terms in ``studies/diversify/regularizers.py``, which also read the labels y and draw pairs from ``rng``). The
   model back-propagates ``dh`` through its own layer — the autoencoder through its encoder, an RBM's
   ``ContrastiveDivergence`` through the sigmoid of p(h | v) to W and b_hid.
 
@@ -16,10 +16,9 @@ the same way everywhere: by the constructor arguments ``weight_decay=``, ``spars
 ``TiedAutoencoder``, ``Autoencoder``, ``MLP`` and ``ContrastiveDivergence``. Weight decay therefore lives in
 exactly one place, the objective — the optimiser (``optim.SGD``) knows nothing of it.
 
-Checkpoints rebuild terms from ``config()`` through the explicit registry ``TERMS`` (never by importing a
-name read from a file).
+Checkpoints rebuild terms from ``config()`` through the explicit registry ``terms_registry()`` (never by
+importing a name read from a file).
 """
-from . import diversify
 from .layers import kl_sparsity, l1_activity, l2_penalty
 from .validation import check_number
 
@@ -106,17 +105,28 @@ class L1Activity:
         return {"kind": self.kind, "weight": self.weight}
 
 
-#: every term a checkpoint may name, by its ``kind``: the only classes ``from_config`` will build
+#: the library's own terms, by their ``kind``
 TERMS = {cls.kind: cls for cls in (WeightDecay, KLSparsity, L1Activity)}
-TERMS.update(diversify.TERMS)
+
+
+def terms_registry():
+    """Every term a checkpoint may name, by ``kind``: the only classes ``from_config`` will build.
+
+    The library's terms and study 3's diversifying terms. The study's module is imported here, on first use,
+    not at the top: the library never depends on a study to load (one of the two registries that reach into
+    ``studies/``; the other is ``checkpoint.model_classes``).
+    """
+    from .studies.diversify.regularizers import TERMS as diversifying
+    return {**TERMS, **diversifying}
 
 
 def from_config(cfg):
-    """Rebuild a term from its ``config()``; a ``kind`` outside ``TERMS`` is refused."""
-    if not isinstance(cfg, dict) or cfg.get("kind") not in TERMS:
-        raise ValueError(f"penalties: unknown penalty term {cfg!r}; known kinds: {', '.join(sorted(TERMS))}")
+    """Rebuild a term from its ``config()``; a ``kind`` outside ``terms_registry()`` is refused."""
+    registry = terms_registry()
+    if not isinstance(cfg, dict) or cfg.get("kind") not in registry:
+        raise ValueError(f"penalties: unknown penalty term {cfg!r}; known kinds: {', '.join(sorted(registry))}")
     args = {k: v for k, v in cfg.items() if k != "kind"}
-    return TERMS[cfg["kind"]](**args)
+    return registry[cfg["kind"]](**args)
 
 
 def check_terms(terms, name="penalties"):

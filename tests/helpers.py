@@ -24,7 +24,7 @@ def random_rbm(n_visible=6, n_hidden=4, scale=1.0, seed=0, cls=BernoulliRBM):
 def drsae_toy_data(seed=0, n=48, d=12, k=3):
     """Three noisy prototypes (each lights its own third of the pixels), unit-norm rows, float32: a DrSAE learns
     them in a few epochs.  Returns x_train, y_train (32 rows), x_valid, y_valid (the rest)."""
-    from pretrainlab.drsae import normalize_rows
+    from pretrainlab.studies.drsae.model import normalize_rows
 
     rng = np.random.default_rng(seed)
     protos = np.kron(np.eye(k), np.ones(d // k))

@@ -288,7 +288,7 @@ def test_study_2_refuses_autoencoder_files_as_its_dbn_stack(tmp_path):
 
 @pytest.mark.parametrize("content", ["[1, 2]", '"run"', "[" * 5000 + "]" * 5000])
 def test_run_folders_of_the_wrong_shape_give_a_clear_error(tmp_path, content):
-    from pretrainlab.experiments import RunFolderMismatch, Run, prepare
+    from pretrainlab.runner.experiments import RunFolderMismatch, Run, prepare
 
     (tmp_path / "run.json").write_text(content)
     with pytest.raises(RunFolderMismatch, match="run.json"):
@@ -302,7 +302,7 @@ def test_run_folders_of_the_wrong_shape_give_a_clear_error(tmp_path, content):
 
 
 def test_the_reused_folder_message_names_a_command_that_exists(tmp_path):
-    from pretrainlab.experiments import RunFolderMismatch, prepare
+    from pretrainlab.runner.experiments import RunFolderMismatch, prepare
 
     settings = {"default": {"a": 1}, "quick": {"a": 2}}
     prepare("demo", "default", settings, out=tmp_path)

@@ -166,7 +166,7 @@ def test_bad_options_name_the_argument(kwargs, name):
 
 
 def test_autoencoder_filters_experiment_quick(tmp_path):
-    from pretrainlab.experiments import get_experiment
+    from pretrainlab.runner.experiments import get_experiment
 
     results = get_experiment("autoencoder-filters")(mode="quick", out=tmp_path, verbose=False)
     for name in ("filters.png", "filters_no_noise.png", "reconstructions.png", "learning_curves.png",

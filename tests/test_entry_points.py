@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from pretrainlab import ae_ode, shallow_ae
+from pretrainlab.studies.ae_dynamics import ode as ae_ode, shallow_ae
 
 D, K = 8, 2
 
@@ -142,7 +142,7 @@ def test_non_finite_numbers_are_refused_by_name(tmp_path):
     from pretrainlab import BernoulliRBM
     from pretrainlab.data import load_mnist, spiked_covariance, standardize
     from pretrainlab.likelihood import ais_log_partition, base_log_partition, base_visible_bias, exact_log_partition
-    from pretrainlab.sweep import run_units
+    from pretrainlab.runner.sweep import run_units
 
     rbm = BernoulliRBM(4, 3, rng=0)
     nan_rbm = BernoulliRBM(4, 3, rng=0)
@@ -164,7 +164,7 @@ def test_non_finite_numbers_are_refused_by_name(tmp_path):
 
 
 def test_an_empty_scheduler_address_is_refused(capsys):
-    from pretrainlab.cli import main
+    from pretrainlab.runner.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["experiment", "pretraining", "--quick", "--scheduler", ""])

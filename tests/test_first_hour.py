@@ -49,13 +49,13 @@ def test_estimators_refuse_string_and_datetime_x_by_name():
 
 # ---------------------------------------------------------------------------------------------- the command line
 def _fake_experiment(monkeypatch, run):
-    import pretrainlab.experiments as experiments
+    import pretrainlab.runner.experiments as experiments
 
     monkeypatch.setattr(experiments, "get_experiment", lambda name: run)
 
 
 def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, tmp_path, capsys):
-    from pretrainlab.cli import main
+    from pretrainlab.runner.cli import main
 
     def run(mode, out, seed, verbose):
         rbm = BernoulliRBM(4, 2, rng=0)
@@ -77,8 +77,8 @@ def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, tmp_path, capsys):
 
 
 def test_a_spent_hours_budget_says_what_is_left_and_exits_non_zero(monkeypatch, capsys):
-    from pretrainlab.cli import main
-    from pretrainlab.sweep import run_units
+    from pretrainlab.runner.cli import main
+    from pretrainlab.runner.sweep import run_units
 
     def run(mode, out, seed, verbose, jobs=1, scheduler=None, threads_per_job=None, deadline=None):
         run_units(abs, [-1, -2, -3], deadline=time.time() - 1, verbose=False)  # the budget is spent already
@@ -111,7 +111,7 @@ def test_the_trainer_refuses_bad_arguments_before_an_epoch(tmp_path):
 
 
 def test_experiment_name_help_describes_the_study_and_demo_help_has_no_sweep_flags(capsys):
-    from pretrainlab.cli import main
+    from pretrainlab.runner.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["experiment", "drsae", "--help"])

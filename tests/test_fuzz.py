@@ -305,7 +305,7 @@ def test_a_refused_fit_or_partial_fit_leaves_a_fitted_estimator_as_it_was(name, 
     lambda r: not all(isinstance(v, float) and 0 <= v < 1e300 for v in r)),
     nan_weight=st.booleans())
 def test_the_online_autoencoder_refuses_bad_rates_and_weights_and_changes_nothing(rates, nan_weight):
-    from pretrainlab.shallow_ae import online_ae_sgd
+    from pretrainlab.studies.ae_dynamics.shallow_ae import online_ae_sgd
 
     rng = np.random.default_rng(0)
     W, V, b = rng.standard_normal((N_VISIBLE, 2)), rng.standard_normal((N_VISIBLE, 2)), np.zeros(2)

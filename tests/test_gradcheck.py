@@ -4,7 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from pretrainlab import TiedAutoencoder, cli, gradcheck
+from pretrainlab import TiedAutoencoder, gradcheck
+from pretrainlab.runner import cli, gradcheck_table
 from pretrainlab.gradcheck import check_gradients, numerical_gradient, rel_error
 
 
@@ -76,7 +77,7 @@ def test_large_parameters_are_sampled():
 
 
 def test_table_covers_every_model_and_option_and_all_pass():
-    rows = gradcheck.run_gradcheck_table()
+    rows = gradcheck_table.run_gradcheck_table()
     models = {r["model"] for r in rows}
     assert models == {"TiedAutoencoder", "Autoencoder", "MLP", "DrSAE"}
     options = {r["option"] for r in rows}
@@ -85,7 +86,7 @@ def test_table_covers_every_model_and_option_and_all_pass():
                    "T=11, unsupervised", "T=11, discriminative"):
         assert needed in options
     assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]]
-    text = gradcheck.format_table(rows)
+    text = gradcheck_table.format_table(rows)
     assert f"{len(rows)}/{len(rows)} passed" in text
 
 
@@ -94,6 +95,6 @@ def test_cli_gradcheck_exit_status_and_json(capsys, monkeypatch):
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(set(r) == {"model", "option", "parameter", "rel_error", "passed"} for r in rows)
     failing = [{"model": "M", "option": "o", "parameter": "W", "rel_error": 0.5, "passed": False}]
-    monkeypatch.setattr(gradcheck, "run_gradcheck_table", lambda seed=0: failing)
+    monkeypatch.setattr(gradcheck_table, "run_gradcheck_table", lambda seed=0: failing)
     assert cli.main(["gradcheck"]) == 1
     assert "FAIL" in capsys.readouterr().out

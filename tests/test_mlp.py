@@ -122,7 +122,7 @@ def test_bad_options_name_the_argument(kwargs, name):
 
 
 def test_mlp_baseline_experiment_quick(tmp_path):
-    from pretrainlab.experiments import get_experiment
+    from pretrainlab.runner.experiments import get_experiment
 
     results = get_experiment("mlp-baseline")(mode="quick", out=tmp_path, verbose=False)
     assert (tmp_path / "learning_curves.png").is_file() and (tmp_path / "results.json").is_file()

@@ -6,7 +6,7 @@ import pytest
 
 from pretrainlab.checkpoint import restore_generator
 from pretrainlab.data import load_mnist
-from pretrainlab.experiments import get_experiment
+from pretrainlab.runner.experiments import get_experiment
 from pretrainlab.mlp import MLP
 from pretrainlab.pretrain import LayerSettings, fine_tune, greedy_pretrain, retrain_epochs, to_mlp
 
@@ -113,7 +113,7 @@ def test_fine_tune_without_validation_runs_exactly_the_epochs_and_keeps_max_norm
 def test_greedy_pretrain_hands_labels_to_label_aware_penalties():
     """y reaches every layer's step: a diversifying prior with labels makes different classes' codes less
     alike; with every row unlabelled (−1) there are no pairs and the stack equals one trained without y."""
-    from pretrainlab.diversify import BhattacharyyaDR
+    from pretrainlab.studies.diversify.regularizers import BhattacharyyaDR
 
     data = load_mnist(n_train=400, n_valid=1, n_test=1)
     xs, ys = data.x_train, data.y_train

@@ -10,7 +10,7 @@ active units at steps t = 1, 6 and 11 of the recurrence on 500 training images.
 
 (≈ 1 min of one core.)
 """
-from pretrainlab.bench.workloads import DRSAE_LR, DRSAE_SIZES, _drsae_data, drsae_bench_model
+from pretrainlab.runner.bench.workloads import DRSAE_LR, DRSAE_SIZES, _drsae_data, drsae_bench_model
 from pretrainlab.optim import SGD
 
 N_STEPS, BATCH = 2_000, DRSAE_SIZES["batch"]

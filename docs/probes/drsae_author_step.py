@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from pretrainlab.data import load_mnist
-from pretrainlab.drsae import DrSAE, normalize_rows
-from pretrainlab.drsae_train import DrSAEProtocol, error_rate, train_drsae
+from pretrainlab.studies.drsae.model import DrSAE, normalize_rows
+from pretrainlab.studies.drsae.train import DrSAEProtocol, error_rate, train_drsae
 
 out = sys.argv[1] if len(sys.argv) > 1 else "docs/results/drsae-probe-author-step.json"
 mnist = load_mnist(n_train=10000, n_valid=10000, n_test=1)

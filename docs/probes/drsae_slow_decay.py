@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from pretrainlab.data import load_mnist
-from pretrainlab.drsae import normalize_rows
+from pretrainlab.studies.drsae.model import normalize_rows
 from pretrainlab.train import TimeBudget
-from pretrainlab.experiments.drsae import SETTINGS, plot_valid_curves, record, train_one
+from pretrainlab.studies.drsae.experiment import SETTINGS, plot_valid_curves, record, train_one
 
 out = Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)

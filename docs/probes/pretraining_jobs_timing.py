@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from pretrainlab.experiments import prepare, pretraining
-from pretrainlab.sweep import local_cluster
+from pretrainlab.runner.experiments import prepare
+from pretrainlab.studies.pretraining import experiment as pretraining
+from pretrainlab.runner.sweep import local_cluster
 
 def table(results):
     return [(r["arm"], r["seed"], r["n_labels"], r["test_error"], r["epochs"]) for r in results["runs"]]

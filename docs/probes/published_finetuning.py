@@ -21,7 +21,7 @@ import numpy as np
 
 from pretrainlab.data import load_mnist
 from pretrainlab.mlp import MLP
-from pretrainlab.published import SRIVASTAVA, ConjugateGradient, RampedMomentumSGD, dropout_lr_scale
+from pretrainlab.studies.pretraining.published import SRIVASTAVA, ConjugateGradient, RampedMomentumSGD, dropout_lr_scale
 
 N_BATCHES, N_UPDATES = 4, 300
 SIZES = [784, 500, 500, 2000, 10]

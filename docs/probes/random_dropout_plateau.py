@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from pretrainlab.data import load_mnist
-from pretrainlab.experiments import pretraining as study
+from pretrainlab.studies.pretraining import experiment as study
 
 cfg = study.SETTINGS["full"]
 data = load_mnist(n_train=cfg["n_unlabelled"], n_valid=cfg["n_valid"], n_test=cfg["n_test"])

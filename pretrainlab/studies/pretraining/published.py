@@ -1,0 +1,278 @@
+"""Study 2 at the authors' protocols: the pretrained DBN fine-tuned as Hinton & Salakhutdinov and as Srivastava did.
+
+Two fine-tunings of the same 784-500-500-2000 DBN (``experiments/pretraining.py``, arms ``dbn-hs`` and
+``dbn-dropout-srivastava``), each through the one ``Trainer`` (checkpoints, resume, ``TimeBudget``):
+
+* **Hinton & Salakhutdinov (Science 2006), ``backpropclassify.m``**: nonlinear conjugate gradients over all the
+  MLP's parameters — 3 line searches (``max_iter=3``) on each batch of 1 000 images (10 of ``makebatches.m``'s
+  100-image batches joined), 200 epochs (``maxepoch=200``), the softmax layer ``w_class`` alone for the first 5
+  epochs (``if epoch<6``, ``CG_CLASSIFY_INIT``), no early stopping, no weight decay; the objective is
+  ``CG_CLASSIFY``'s *summed* cross-entropy over the batch, −Σ_n log p_{n, y_n}. ``ConjugateGradient`` below.
+* **Srivastava et al. (JMLR 2014), Srivastava's deepnet example ``examples/dbn/mnist_classifier.pbtxt``**:
+  SGD at ε = 0.01 (``base_epsilon: 0.01``, ``epsilon_decay: NONE``), momentum from 0.5 to 0.9 along
+  ``parameter.py``'s ``momentum = final − (final − initial)·exp(−step / momentum_change_steps)`` with
+  ``momentum_change_steps: 3000`` (an exponential approach with a 3 000-update time constant, not a linear
+  ramp: 0.75 at update 3 000, 0.89 at 12 000), dropout 0.2 on the input (``dropout_prob: 0.2``) and 0.5 on the
+  hidden units, L2 cost 1e-3 on the weights (``l2_decay: 0.001``; not the biases), no max-norm
+  (``apply_weight_norm: false``), batches of 100, 1 M updates (``train_classifier.pbtxt``: ``steps: 1000000``).
+  ``RampedMomentumSGD`` and ``srivastava_mlp`` below.
+
+Units of the L2 cost: deepnet adds λW to the batch-*mean* gradient (``edge.py``/``neuralnet.py``: the gradient is
+``add_dot(..., mult=1.0/numcases)``, then ``parameter.py``'s ``Update`` adds ``l2_decay · w``), so λ = 1e-3 is
+per example: ½λ‖W‖² added to the *mean* cross-entropy, which is what ``penalties.WeightDecay`` on the MLP does.
+
+Inverted dropout and the paper's weight scaling. deepnet drops units at training time (h ⊙ m, m ~ Bernoulli(q),
+q = 1 − p the retention) and multiplies by q at test time; the paper (§10, "Dropout" with pretraining) scales
+the pretrained weights up by 1/q before fine-tuning so that the training-time input to each layer keeps the
+pretrained expectation. The lab's MLP uses *inverted* dropout: kept units are divided by q at training time and
+prediction uses the weights unchanged. With W_i = q·W_s the two nets compute the same pre-activations for the
+same masks, in training and at test, so starting the inverted net at the pretrained W (``to_mlp``) *is* the
+paper's scaled start W_s = W/q. The gradients differ by the same factor, ∂L/∂W_i = (∂L/∂W_s)/q, so deepnet's
+update ΔW_s = −ε(g_s + λW_s) becomes ΔW_i = −ε(q² g_i + λW_i): ``srivastava_mlp`` gives each W_l a rate scale
+q_{l−1}² (``SGD.lr_scale``) and a decay scale 1/q_{l−1}² (``WeightDecay(scale=)``), which makes every update
+(momentum included, being linear) the deepnet update of W_s = W_i / q exactly. (deepnet's example itself loads
+the pretrained weights unscaled — no ``mult_factor`` — while the paper says to scale them; we follow the paper.)
+
+Not reproduced: deepnet's example also sets a KL sparsity cost (``sparsity_cost: 0.001``, targets 0.1/0.1/0.05,
+running means damped 0.9) during fine-tuning, which neither the paper nor ``docs/study2.md`` mentions; and its hidden
+layers are 1024-1024-2048, where Table 2's DBN is 784-500-500-2000 (the lab uses the latter).
+"""
+import math
+
+import numpy as np
+
+from ...mlp import MLP
+from ...optim import SGD
+from ...penalties import WeightDecay
+from ...pretrain import to_mlp
+from ...train import Trainer
+from ...validation import check_labels, check_number, check_positive_int
+
+
+class ConjugateGradient:
+    """Nonlinear conjugate gradients on each batch, a bounded number of line searches per batch.
+
+    What ``backpropclassify.m`` does with Rasmussen's ``minimize.m``: for each batch, start at the current
+    parameters θ (all MLP weights and biases as one vector), take ``line_searches`` Polak–Ribière conjugate-
+    gradient iterations on that batch's objective f(θ) (each iteration one line search satisfying the strong
+    Wolfe conditions), keep the result and go on to the next batch — the conjugate direction restarts at the
+    steepest descent −∇f on every batch.
+
+    The line searches are scipy's (``scipy.optimize.minimize(method="CG")``, Polak–Ribière+ with MINPACK's
+    strong-Wolfe search), with ``maxiter`` = the number of line searches and minimize.m's Wolfe constants
+    (``SIG = 0.1`` → c2, ``RHO = SIG/2`` → c1). We do not write Rasmussen's ``minimize`` out: it is ~150 lines
+    of cubic interpolation and bracketing that teach nothing about pretraining, and scipy's search meets the
+    same conditions; what may differ is the first trial step of each search (minimize.m: 1/(1 + ‖∇f‖²), scipy:
+    ≈ 1.01/‖∇f‖) and so the exact point accepted.
+
+    The Trainer calls ``step(closure)`` once per batch (``takes_closure``); ``closure()`` evaluates the batch's
+    mean loss and gradients at the parameters as they are, and this optimiser writes each trial θ into the
+    parameters before calling it. The objective is ``objective_scale`` × the mean loss: ``CG_CLASSIFY`` sums
+    the cross-entropy over the batch, so the fine-tuning passes the batch size.
+
+    Parameters
+    ----------
+    params : dict name → array, updated in place.
+    line_searches : int, line searches per batch (``max_iter=3`` in backpropclassify.m).
+    first_only : names of the parameters trained alone during the first ``first_epochs`` epochs (the softmax
+        layer's ``W{L}``, ``b{L}``: ``if epoch<6 … CG_CLASSIFY_INIT``); the others are held fixed.
+    first_epochs : int ≥ 0.
+    objective_scale : float > 0.
+
+    Attributes
+    ----------
+    last_result : scipy's ``OptimizeResult`` of the last batch (``nit`` line searches, ``nfev`` evaluations).
+    lr : NaN — there is no learning rate; the line searches choose each step (the Trainer's history records it).
+    """
+
+    takes_closure = True
+
+    def __init__(self, params, line_searches=3, first_only=(), first_epochs=0, objective_scale=1.0):
+        if not isinstance(params, dict) or not params:
+            raise TypeError("params must be a non-empty dict name → array (a model's params)")
+        self.line_searches = check_positive_int(line_searches, "line_searches")
+        first_only = tuple(first_only)
+        unknown = sorted(set(first_only) - set(params))
+        if unknown:
+            raise ValueError(f"first_only names unknown parameters {unknown}")
+        self.first_epochs = check_positive_int(first_epochs, "first_epochs") if first_epochs else 0
+        self.objective_scale = check_number(objective_scale, "objective_scale", low=0.0, low_open=True)
+        self.params, self.first_only = params, first_only
+        self.lr, self.momentum = math.nan, 0.0
+        self.last_result = None
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        """The parameters this epoch trains: ``first_only`` during the first ``first_epochs`` epochs, else all."""
+        self.active = self.first_only if self.first_only and epoch < self.first_epochs else tuple(self.params)
+
+    def _write(self, theta):
+        """Copy the flat vector θ into the active parameters (in their own dtype)."""
+        at = 0
+        for name in self.active:
+            p = self.params[name]
+            p[...] = theta[at:at + p.size].reshape(p.shape)
+            at += p.size
+
+    def flat_objective(self, closure):
+        """θ ↦ (f(θ), ∇f(θ)) over the active parameters, as flat float64 vectors, and the start θ₀."""
+        scale = self.objective_scale
+
+        def f(theta):
+            self._write(theta)
+            loss, grads = closure()
+            return scale * loss, scale * np.concatenate([grads[k].ravel() for k in self.active]).astype(np.float64)
+
+        return f, np.concatenate([self.params[k].ravel() for k in self.active]).astype(np.float64)
+
+    def step(self, closure):
+        """Run ``line_searches`` CG iterations on this batch; return the loss and gradients at the start."""
+        from scipy.optimize import minimize
+
+        first = []
+
+        def recording():  # the first evaluation, at the start θ₀, is what the Trainer reports and checks
+            out = closure()
+            if not first:
+                first.append(out)
+            return out
+
+        f, theta0 = self.flat_objective(recording)
+        result = minimize(f, theta0, jac=True, method="CG",
+                          options={"maxiter": self.line_searches, "gtol": 0.0, "c1": 0.05, "c2": 0.1})
+        self._write(result.x)  # the accepted point (the last evaluation may have been a rejected trial)
+        self.last_result = result
+        return first[0]
+
+    # no state between batches: every batch restarts the conjugate direction
+    def state(self):
+        return {}
+
+    def load_state(self, arrays):
+        pass
+
+    def check_state(self, arrays):
+        pass
+
+
+def hs_mlp(stack, n_classes, rng):
+    """The pretrained stack as backpropclassify.m starts it: the RBMs' W and hidden biases (``to_mlp``) and a
+    softmax layer ``w_class = 0.1*randn(size(w3,2)+1,10)`` — weights *and* biases ~ 0.1·N(0, 1) (the bias is
+    w_class's last row) — drawn from ``rng``; no weight decay."""
+    mlp = to_mlp(stack, n_classes, rng=rng)
+    L = mlp.n_layers
+    for name in (f"W{L}", f"b{L}"):
+        p = mlp.params[name]
+        p[...] = 0.1 * mlp.rng.standard_normal(p.shape)
+    return mlp
+
+
+def fine_tune_hs(mlp, x, y, epochs=200, batch_size=1000, line_searches=3, top_epochs=5, rng=None, monitors=None,
+                 verbose=False, callbacks=(), checkpoint=None):
+    """Hinton & Salakhutdinov's fine-tuning (``backpropclassify.m``) of ``mlp`` on (x, y) through the Trainer.
+
+    epochs=200 (``maxepoch=200``), batch_size=1000 (10 × 100-image batches), line_searches=3 (``max_iter=3``),
+    the top layer alone for ``top_epochs=5`` epochs (``epoch<6``), no early stopping, no weight decay (give an
+    MLP without one). The batches are reshuffled every epoch (``makebatches.m`` fixes them once: a departure
+    that only changes which images share a batch). ``monitors`` (e.g. the test error, which backpropclassify.m
+    prints every epoch) are recorded, never used to stop. ``checkpoint``: resume as in ``pretrain.fine_tune``.
+    Returns the History.
+    """
+    x = mlp.check_x(x)
+    y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
+    L = mlp.n_layers
+    optimizer = ConjugateGradient(mlp.params, line_searches, first_only=(f"W{L}", f"b{L}"), first_epochs=top_epochs,
+                                  objective_scale=batch_size)
+    trainer = Trainer(mlp, optimizer, batch_size=batch_size, rng=rng, monitors=monitors, verbose=verbose,
+                      callbacks=callbacks, checkpoint=checkpoint)
+    return trainer.fit(x, y, epochs=epochs, resume=checkpoint is not None)
+
+
+# ------------------------------------------------------------------------------------------------ Srivastava
+class RampedMomentumSGD(SGD):
+    """Momentum SGD whose momentum rises *per update* as deepnet's ``parameter.py`` (``GetMomentumAndEpsilon``):
+
+        momentum_t = final − (final − initial) · exp(−t / steps),   t = updates made before this one,
+
+    with a constant rate (``epsilon_decay: NONE``). deepnet's update is w_delta ← momentum·w_delta + g;
+    w ← w − ε·w_delta, which for a constant ε is ``SGD``'s velocity form with velocity = −ε·w_delta.
+    The update count is ``SGD.updates`` (in the checkpoint), so a resumed run goes on along the same ramp.
+    """
+
+    def __init__(self, params, lr=0.01, initial_momentum=0.5, final_momentum=0.9, momentum_steps=3000,
+                 lr_scale=None):
+        self.initial_momentum = check_number(initial_momentum, "initial_momentum", 0.0, 1.0, high_open=True)
+        self.final_momentum = check_number(final_momentum, "final_momentum", 0.0, 1.0, high_open=True)
+        self.momentum_steps = check_positive_int(momentum_steps, "momentum_steps")
+        super().__init__(params, lr=lr, momentum=initial_momentum, lr_scale=lr_scale)
+
+    def momentum_at(self, t):
+        """The momentum of update t (0-based)."""
+        return self.final_momentum - (self.final_momentum - self.initial_momentum) * math.exp(-t / self.momentum_steps)
+
+    def set_epoch(self, epoch):
+        super().set_epoch(epoch)
+        self.momentum = self.momentum_at(self.updates)
+
+    def step(self, grads):
+        self.momentum = self.momentum_at(self.updates)
+        super().step(grads)
+
+
+#: Srivastava's DBN fine-tuning (deepnet examples/dbn/mnist_classifier.pbtxt, train_classifier.pbtxt)
+SRIVASTAVA = dict(lr=0.01, initial_momentum=0.5, final_momentum=0.9, momentum_steps=3000, dropout_input=0.2,
+                  dropout_hidden=0.5, weight_decay=1e-3, batch_size=100, updates=1_000_000)
+
+
+def retentions(mlp):
+    """q_{l−1} = 1 − p of the units feeding W_l: the input's for W1, the hidden layers' above."""
+    return [1.0 - mlp.dropout_input] + [1.0 - mlp.dropout_hidden] * (mlp.n_layers - 1)
+
+
+def srivastava_mlp(stack, n_classes, rng, dropout_input=0.2, dropout_hidden=0.5, weight_decay=1e-3):
+    """The pretrained stack as an inverted-dropout MLP whose decay makes deepnet's update exact (module docstring):
+    ``WeightDecay(λ, scale={W_l: 1/q_{l−1}²})``. Pair it with ``dropout_lr_scale(mlp)`` as SGD's ``lr_scale``."""
+    n_layers = len(stack) + 1
+    q = [1.0 - dropout_input] + [1.0 - dropout_hidden] * (n_layers - 1)
+    decay = WeightDecay(weight_decay, scale={f"W{l}": 1.0 / q[l - 1] ** 2 for l in range(1, n_layers + 1)})
+    return to_mlp(stack, n_classes, rng=rng, dropout_input=dropout_input, dropout_hidden=dropout_hidden,
+                  penalties=[decay])
+
+
+def dropout_lr_scale(mlp):
+    """{W_l: q_{l−1}²}: the rate of each weight matrix that turns inverted dropout's step into deepnet's."""
+    return {f"W{l}": q ** 2 for l, q in enumerate(retentions(mlp), start=1)}
+
+
+def fine_tune_srivastava(mlp, x, y, updates=1_000_000, lr=0.01, initial_momentum=0.5, final_momentum=0.9,
+                         momentum_steps=3000, batch_size=100, rng=None, monitors=None, monitor_every=1,
+                         verbose=False, callbacks=(), checkpoint=None):
+    """Srivastava's dropout fine-tuning of a pretrained ``mlp`` (from ``srivastava_mlp``) for ``updates`` updates.
+
+    The Trainer counts epochs: training runs ceil(updates / batches per epoch) epochs, so the updates made are
+    that many epochs' worth (≥ ``updates``; ``History`` and ``SGD.updates`` say how many). No early stopping:
+    ``monitors`` (validation or test error) are evaluated every ``monitor_every`` epochs (NaN in between) and
+    only recorded. ``checkpoint``: resume as in ``pretrain.fine_tune``. Returns ``(history, optimizer)``.
+    """
+    if not isinstance(mlp, MLP):
+        raise TypeError(f"mlp must be an MLP, got {type(mlp).__name__}")
+    x = mlp.check_x(x)
+    y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
+    updates = check_positive_int(updates, "updates")
+    monitor_every = check_positive_int(monitor_every, "monitor_every")
+    per_epoch = math.ceil(len(x) / check_positive_int(batch_size, "batch_size"))
+    optimizer = RampedMomentumSGD(mlp.params, lr, initial_momentum, final_momentum, momentum_steps,
+                                  lr_scale=dropout_lr_scale(mlp))
+
+    epochs = math.ceil(updates / per_epoch)
+
+    def sparse(fn):  # every monitor_every-th epoch and the last (the optimiser's update count says which)
+        def monitor(m):
+            done = optimizer.updates // per_epoch
+            return fn(m) if done % monitor_every == 0 or done == epochs else math.nan
+        return monitor
+
+    trainer = Trainer(mlp, optimizer, batch_size=batch_size, rng=rng, verbose=verbose, callbacks=callbacks,
+                      monitors={k: sparse(fn) for k, fn in (monitors or {}).items()}, checkpoint=checkpoint)
+    history = trainer.fit(x, y, epochs=epochs, resume=checkpoint is not None)
+    return history, optimizer
