@@ -1,6 +1,6 @@
 """The pieces of DrSAE's unrolled encoder as forward/backward pairs (Rolfe & LeCun, ICLR 2013, arXiv 1301.3775).
 
-``drsae.py`` composes them into the model; each pair is gradient-checked on its own in ``tests/test_drsae.py``.
+``model.py`` composes them into the model; each pair is gradient-checked on its own in ``tests/studies/drsae/test_drsae.py``.
 
     step:          z^t = max(0, a^t),   a^t = E x + S z^{t−1} − b          (paper, eq. 1)
     normalisation: ẑ = z^T / √(‖z^T‖² + ε²)                               (the classifier's input, paper §2)
