@@ -44,9 +44,11 @@ class SGD:
         on counting from the first).  0 (default): no per-update decay.
     start_update : int ≥ 0, the initial value of ``updates``.
 
-    Which path runs: the update is memory-bound, so where the arrays allow (one dtype, C-contiguous) and
-    the backend is not "numpy", ``kernels/dense.py``'s ``sgd_step`` does the same arithmetic in one pass;
-    ``kernels.set_backend("numpy")`` runs the three NumPy lines of ``step``.
+    Which path runs: by default the three NumPy lines of ``step``. The update is memory-bound, and
+    ``kernels/dense.py``'s ``sgd_step`` does the same arithmetic in one pass over each array; under the "auto"
+    backend it runs only when ``step`` is told the minibatch had at most ``kernels.SGD_KERNEL_MAX_BATCH`` rows
+    (the ``Trainer`` tells it), the sizes where it was measured to save ≥ 10 % of a training step. "numba"
+    forces it (where the arrays allow: one dtype, C-contiguous), "numpy" never runs it.
     """
 
     def __init__(self, params, lr=0.1, momentum=0.0, lr_scale=None, update_decay=0.0, start_update=0):
@@ -79,8 +81,12 @@ class SGD:
         """The rate the next update uses: lr(epoch) / (1 + updates · update_decay)."""
         return self.lr / (1.0 + self.updates * self.update_decay)
 
-    def step(self, grads):
-        """Apply one update in place from ``grads`` (a dict with the keys of ``params``)."""
+    def step(self, grads, n_rows=None):
+        """Apply one update in place from ``grads`` (a dict with the keys of ``params``).
+
+        ``n_rows``: the rows of the minibatch the gradients came from, if known; it only chooses the path
+        (the kernel for small batches under "auto", see the class docstring), never the arithmetic.
+        """
         for name, p in self.params.items():  # every gradient checked before anything moves
             g = grads.get(name) if isinstance(grads, dict) else None
             if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype.kind not in "fiu":
@@ -88,7 +94,7 @@ class SGD:
                                  f"{getattr(g, 'shape', type(g).__name__)}")
             if not math.isfinite(float(g.sum())):
                 raise ValueError(f"grads[{name!r}] holds NaN or infinite values: no parameter was updated")
-        use_kernel = kernels.use_kernel()
+        use_kernel = kernels.use_kernel(math.inf if n_rows is None else n_rows, kernels.SGD_KERNEL_MAX_BATCH)
         base_lr = self.current_lr
         self.updates += 1
         for name, p in self.params.items():

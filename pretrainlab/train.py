@@ -364,7 +364,7 @@ class Trainer:
             if not (math.isfinite(loss) and _all_finite(grads.values())):
                 raise self._diverged(epoch, last_good, f"the loss or a gradient (loss = {loss})")
             if not takes_closure:
-                self.optimizer.step(grads)
+                self.optimizer.step(grads, n_rows=len(xb))  # (the batch size only picks NumPy or kernel)
             for fn in self.after_step:
                 fn(self.model)
             if not _all_finite(params.values()):  # a finite but huge step can overflow the weights

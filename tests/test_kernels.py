@@ -119,6 +119,29 @@ def test_auto_backend_uses_kernels_only_for_small_batches(monkeypatch):
         assert calls == [2]
 
 
+def test_auto_backend_runs_the_fused_sgd_update_only_for_small_batches(monkeypatch):
+    """The reading path: at batch 100 (or when the batch is not given) a student steps through the NumPy
+    update; the kernel runs under "auto" only up to SGD_KERNEL_MAX_BATCH rows, and always under "numba"."""
+    calls = []
+    sgd_step = dense_kernels.sgd_step
+    monkeypatch.setattr(dense_kernels, "sgd_step", lambda *args: calls.append(1) or sgd_step(*args))
+    params = {"W": np.zeros((6, 4), np.float32)}
+    opt = SGD(params, lr=0.1, momentum=0.5)
+    grads = {"W": np.ones((6, 4), np.float32)}
+    with kernels.backend("auto"):
+        opt.step(grads)
+        opt.step(grads, n_rows=kernels.SGD_KERNEL_MAX_BATCH + 1)
+        assert calls == []
+        opt.step(grads, n_rows=kernels.SGD_KERNEL_MAX_BATCH)
+        assert calls == [1]
+    with kernels.backend("numba"):
+        opt.step(grads)
+        assert calls == [1, 1]
+    with kernels.backend("numpy"):
+        opt.step(grads, n_rows=1)
+        assert calls == [1, 1]
+
+
 def test_backend_switch_validates_and_restores():
     before = kernels.get_backend()
     with pytest.raises(ValueError, match="name"):

@@ -7,8 +7,10 @@ module                 kernels                                                 N
                        thresholds, ``require`` (every adapter's entry check)
 ``rbm.py``             CD-k / PCD step, Gibbs chains, AIS step                 ``rbm.py``, ``likelihood.py``
 ``dense.py``           MLP layers forward/backward, momentum SGD update        ``mlp.py``, ``optim.py``
-``shallow_ae.py``      study 4's online autoencoder step (plain, truncated)    ``shallow_ae.py``
 =====================  ======================================================  ==============================
+
+Study 4's online autoencoder kernel lives with its study (``studies/ae_dynamics/kernel.py``) and uses the
+same switch and entry checks.
 
 Each kernel is a faster path to numbers the NumPy code already computes; the NumPy code stays the reference
 a student reads first, and ``tests/test_kernels.py`` checks every kernel against it. Each family's adapter
@@ -19,8 +21,8 @@ Importing this package imports only ``backend`` (no Numba): the kernel modules a
 them — by the first call that takes a kernel path. ``set_backend("numpy")``, ``with backend("numpy"):`` or
 ``PRETRAINLAB_BACKEND=numpy`` forces the reference everywhere.
 """
-from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, MLP_KERNEL_MAX_BATCH, backend,
-                      get_backend, require, set_backend, use_kernel)
+from .backend import (AIS_KERNEL_MAX_RUNS, BACKENDS, CD_KERNEL_MAX_BATCH, MLP_KERNEL_MAX_BATCH, SGD_KERNEL_MAX_BATCH,
+                      backend, get_backend, require, set_backend, use_kernel)
 
-__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH", "backend", "get_backend",
-           "require", "set_backend", "use_kernel"]
+__all__ = ["AIS_KERNEL_MAX_RUNS", "BACKENDS", "CD_KERNEL_MAX_BATCH", "MLP_KERNEL_MAX_BATCH", "SGD_KERNEL_MAX_BATCH",
+           "backend", "get_backend", "require", "set_backend", "use_kernel"]

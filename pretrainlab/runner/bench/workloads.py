@@ -96,7 +96,7 @@ def build_cd1_b100(impl, quick):
         def ours():
             for xb, _ in minibatches(x, batch_size=batch, rng=order):
                 _, grads = cd(xb)
-                opt.step(grads)
+                opt.step(grads, n_rows=len(xb))  # as the Trainer calls it
         return ours, ours
     if impl == "ref":
         W = rbm.W
@@ -132,7 +132,7 @@ def build_cd1_b10(impl, quick):
             with kernels.backend(backend):
                 for xb in batches:
                     _, grads = cd(xb)
-                    opt.step(grads)
+                    opt.step(grads, n_rows=len(xb))  # as the Trainer calls it
         return steps, steps
     return _peer(impl, "cd1_b10_vs_numpy", numpy=partial(peers.numpy_cd1, x, batch, 500, shuffle=False),
                  torch=partial(peers.torch_cd1, x, batch, 500), sklearn=partial(peers.sklearn_rbm, x, batch, 500))
@@ -153,7 +153,7 @@ def build_backprop_b100(impl, quick):
         def ours():
             for xb, yb in minibatches(x, y, batch_size=batch, rng=order):
                 _, grads = mlp.loss_and_grads(xb, yb)
-                opt.step(grads)
+                opt.step(grads, n_rows=len(xb))  # as the Trainer calls it
         return ours, ours
     if impl == "ref":
         return _mlp_products(x, sizes, batch)
@@ -250,7 +250,7 @@ def build_drsae_b10(impl, quick):
             with kernels.backend(backend):
                 for xb, yb in batches:
                     _, grads = model.loss_and_grads(xb, yb)
-                    opt.step(grads)
+                    opt.step(grads, n_rows=len(xb))  # as the Trainer calls it
                     model.project_norms()
             if not all(np.all(np.isfinite(p)) for p in model.params.values()):
                 raise RuntimeError("drsae_b10_vs_gemm: the parameters diverged; the timing would be meaningless")
@@ -314,7 +314,7 @@ def build_dropout_b100(impl, quick):
         def epoch():
             for xb, yb in minibatches(x, y, batch_size=batch, rng=order):
                 _, grads = mlp.loss_and_grads(xb, yb)
-                opt.step(grads)
+                opt.step(grads, n_rows=len(xb))  # as the Trainer calls it
                 mlp.project_max_norm()  # nothing without max_norm
         return epoch, epoch
     if impl == "ref":

@@ -1,4 +1,4 @@
-r"""Closed-form Gaussian averages of the erf unit g(u) = erf(u/√2), for study 4's ODEs (``ae_ode``).
+r"""Closed-form Gaussian averages of the erf unit g(u) = erf(u/√2), for study 4's ODEs (``ode.py``).
 
 Refinetti & Goldt, ICML 2022 (arXiv 2201.02115) use the "sigmoidal" unit g(u) = erf(u/√2); its averages
 over jointly Gaussian pre-activations are in closed form, which is what makes the erf ODEs closed.

@@ -12,13 +12,13 @@ Each part writes a figure of its own:
 4. ``truncated``: Sanger's truncated rule vs plain SGD, the K×K overlap matrix |v_k·ψ_τ|/‖v_k‖ at the end.
 
 Overlaps are measured on the *decoder* columns v_k: the encoder's component in the isotropic bulk moves at
-rate O(1/D) (``ae_ode``'s docstring), so w_k keeps its random start (norm ≈ σ₀√D) there and its cosine with
+rate O(1/D) (``ode.py``'s docstring), so w_k keeps its random start (norm ≈ σ₀√D) there and its cosine with
 ψ_τ stays below 1 even when the error is at the PCA floor; the encoder's overlaps are recorded as well.
-5. ``ode_vs_sgd``: the ODEs of ``ae_ode`` solved from the SGD run's initial weights, over the SGD runs, for
+5. ``ode_vs_sgd``: the ODEs of ``ode.py`` solved from the SGD run's initial weights, over the SGD runs, for
    several D (linear and erf), ``ode_seeds`` runs per D; the largest relative deviation of ε over the run per D
    (mean ± sample std over the seeds), its log–log slope, the time shifts of the plateau escapes (the crossing
    of each level between two PCA errors), and the deviation left once those shifts are taken out
-   (``ae_runs.time_aligned_deviation``) — the raw number stays the headline.
+   (``runs.time_aligned_deviation``) — the raw number stays the headline.
 6. ``mnist``: the ODE with MNIST's spectrum over SGD on Gaussians of MNIST's covariance and on real images
    (sampled with replacement). MNIST, not the paper's grey CIFAR-10 / Fashion-MNIST.
 """
@@ -257,7 +257,7 @@ def _mnist_problem(cfg):
 
 def ode_mean_cell(activation, D, data, cfg, seed, mnist=None):
     """R SGD runs sharing the covariance and the initial weights, differing only in their sample streams, and the
-    ODE solved from those weights: ``ae_runs.mean_deviation`` of the runs' ε against the ODE's, per record.
+    ODE solved from those weights: ``runs.mean_deviation`` of the runs' ε against the ODE's, per record.
 
     ``data``: "spiked" (the study's Gaussians at dimension D), "mnist" (Gaussians with MNIST's covariance) or
     "mnist-real" (MNIST images resampled; linear units only, whose population ε needs only the covariance, so it

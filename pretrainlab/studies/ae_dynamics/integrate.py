@@ -1,6 +1,6 @@
 """Fixed-step integration of ODEs: the classical Runge–Kutta method (RK4) and a step-halving error check.
 
-Used by ``ae_ode`` (study 4) to integrate the autoencoder's order-parameter ODEs. Runge (1895), Kutta (1901);
+Used by ``ode.py`` (study 4) to integrate the autoencoder's order-parameter ODEs. Runge (1895), Kutta (1901);
 see e.g. Press et al., *Numerical Recipes*, §17.1.
 """
 

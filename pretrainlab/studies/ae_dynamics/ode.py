@@ -96,7 +96,7 @@ Use
     sol = solve_ae_ode(state, t_end=20.0, dt=0.05, lr=eta, activation="erf")
     sol["t"], sol["error"]                                 # ε(t), to lay over the SGD run's population error
 
-(``tests/test_ae_ode.py``: at D = 200, K = 2, η = 0.1 the SGD run's ε stays within ≈ 1.5 % (erf) and
+(``tests/studies/ae_dynamics/test_ae_ode.py``: at D = 200, K = 2, η = 0.1 the SGD run's ε stays within ≈ 1.5 % (erf) and
 ≈ 2.5–6 % (linear) of the ODE over t ≤ 20; the deviation shrinks as D grows.)
 
 Integration. ``rk4`` is a classical fixed-step Runge–Kutta integrator; ``rk4_error`` compares a solve

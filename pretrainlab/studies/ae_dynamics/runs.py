@@ -4,7 +4,7 @@ Refinetti & Goldt, "The dynamics of representation learning in shallow, non-line
 (arXiv 2201.02115). ``train_online`` runs ``shallow_ae.online_ae_sgd`` on fresh samples and records
 observables at chosen times t = steps/D; the rest turns the records into the numbers the study reports:
 
-* ``population_error``: ε = E‖x − x̂‖²/(2D) from the order parameters Q, R, T⁰ (``ae_ode``, eq. (1)), exact
+* ``population_error``: ε = E‖x − x̂‖²/(2D) from the order parameters Q, R, T⁰ (``ode.py``, eq. (1)), exact
   for Gaussian x and b = 0 (linear or erf units); ``sample_error`` is the Monte Carlo estimate otherwise.
 * ``overlap_matrix``: C_τk = |w_k·ψ_τ|/‖w_k‖ for the top K eigendirections ψ_τ (identity when unit k learned
   principal component k, Sanger's rule), and ``subspace_overlaps``: ‖P_W ψ_τ‖², the share of ψ_τ inside
@@ -58,7 +58,7 @@ def train_online(sample, W, V, b, record_t, lr, activation="linear", truncated=F
 
 
 def population_error(W, V, Omega, activation="linear"):
-    """ε = ½ tr Ω/D − Σ_k R_kk⟨g′_k⟩ + ½ Σ_kl T⁰_kl⟨g_k g_l⟩ (``ae_ode.reconstruction_error``), b = 0."""
+    """ε = ½ tr Ω/D − Σ_k R_kk⟨g′_k⟩ + ½ Σ_kl T⁰_kl⟨g_k g_l⟩ (``ode.reconstruction_error``), b = 0."""
     op = ae_ode.order_parameters(W, V, Omega)
     return float(ae_ode.reconstruction_error(op["Q"], op["R"], op["T0"], np.trace(Omega) / len(Omega), activation))
 
@@ -170,7 +170,7 @@ def loglog_slope(x, y):
 def mean_deviation(err_runs, err_ode):
     r"""How far the *mean* of R SGD runs is from the ODE, against its standard error, and how far one run is.
 
-    The ODE is the D → ∞ limit of the mean trajectory (``ae_ode``'s docstring): one run fluctuates around it by
+    The ODE is the D → ∞ limit of the mean trajectory (``ode.py``'s docstring): one run fluctuates around it by
     O(1/√D), the mean of R runs by O(1/√(RD)), and what is left of the mean's deviation as R grows is the ODE's
     own error at finite D, a bias expected to shrink like 1/D. With the relative deviation of run r,
 

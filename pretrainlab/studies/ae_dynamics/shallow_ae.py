@@ -16,7 +16,7 @@ e⁽ᵏ⁾ = Σ_{a≤k} h_a V[:, a] − x of the units before it and itself, so 
 itself rather than a rotation of the leading subspace. For non-linear g there are two conventions for the
 encoder's derivative factor, chosen by ``truncated_derivative``:
 
-    "k" (default, the form of the authors' ODEs and of ``ae_ode``):
+    "k" (default, the form of the authors' ODEs and of ``ode.py``):
         ∂L/∂λ_k = g′(λ_k) [Σ_{a≤k} (v_k·v_a) h_a − v_k·x] / D;
     "a" (the authors' simulation code, mariaref/NonLinearShallowAE):
         ∂L/∂λ_k = [Σ_{a≤k} (v_k·v_a) h_a g′(λ_a) − g′(λ_k) v_k·x] / D.
@@ -28,7 +28,7 @@ the encoder path, the "detached" variant of the authors' code). ``ae_learning_ra
 rates for each of these cases.
 
 Which path runs: ``online_ae_grads`` is the NumPy reference of one step; ``online_ae_sgd`` runs the Numba
-kernel (``kernels/shallow_ae.py``) unless the backend is "numpy" (``kernels.set_backend("numpy")``), in which
+kernel (``kernel.py``) unless the backend is "numpy" (``kernels.set_backend("numpy")``), in which
 case each step is ``online_ae_grads`` followed by the three NumPy updates.
 """
 import math

@@ -1,6 +1,6 @@
 """Study 2 at the authors' protocols: the pretrained DBN fine-tuned as Hinton & Salakhutdinov and as Srivastava did.
 
-Two fine-tunings of the same 784-500-500-2000 DBN (``experiments/pretraining.py``, arms ``dbn-hs`` and
+Two fine-tunings of the same 784-500-500-2000 DBN (``experiment.py``, arms ``dbn-hs`` and
 ``dbn-dropout-srivastava``), each through the one ``Trainer`` (checkpoints, resume, ``TimeBudget``):
 
 * **Hinton & Salakhutdinov (Science 2006), ``backpropclassify.m``**: nonlinear conjugate gradients over all the
@@ -214,9 +214,9 @@ class RampedMomentumSGD(SGD):
         super().set_epoch(epoch)
         self.momentum = self.momentum_at(self.updates)
 
-    def step(self, grads):
+    def step(self, grads, n_rows=None):
         self.momentum = self.momentum_at(self.updates)
-        super().step(grads)
+        super().step(grads, n_rows)
 
 
 #: Srivastava's DBN fine-tuning (deepnet examples/dbn/mnist_classifier.pbtxt, train_classifier.pbtxt)

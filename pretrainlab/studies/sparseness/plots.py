@@ -1,4 +1,4 @@
-"""Figures of study 1 (``experiments/sparseness.py``): records in, ``matplotlib.figure.Figure`` out (no pyplot).
+"""Figures of study 1 (``experiment.py``): records in, ``matplotlib.figure.Figure`` out (no pyplot).
 
 Every function reads the run records that ``sparseness.run`` writes to results.json, so the figures can be
 rebuilt from a finished (or half-finished) run folder.
