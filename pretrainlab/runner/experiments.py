@@ -1,6 +1,7 @@
-"""The studies the lab reproduces, one module each, run by ``pretrainlab experiment NAME``.
+"""The registry of ``pretrainlab experiment NAME``, and the run-folder scaffolding the experiments share.
 
-Each module has ``run(mode, out, seed=0, verbose=True) -> dict`` (mode "quick", "default" or "full") that
+Each experiment is a module of its study's folder (``studies/<study>/experiment.py``; the demo, the MLP baseline,
+the autoencoder filters and the RBM likelihood in ``studies/classics/``) and has ``run(mode, out, seed=0, verbose=True) -> dict`` (mode "quick", "default" or "full") that
 writes ``results.json`` and its figures into ``out`` and returns the results. Modules are imported only when
 their experiment runs, so the registry below names them as "module:function" strings (a fixed table in this
 file, never a name read from elsewhere).

@@ -230,7 +230,7 @@ def _drsae_data(n):
 
 def build_drsae_b10(impl, quick):
     """DrSAE training steps at batch 10 (784-400, T = 11, float32, the discriminative loss with labels), as
-    ``drsae_train`` runs them for hours: ``loss_and_grads`` (BPTT by hand), plain SGD with the per-matrix rates
+    ``studies/drsae/train.py`` runs them for hours: ``loss_and_grads`` (BPTT by hand), plain SGD with the per-matrix rates
     (``lr_scale``), then ``project_norms``. 50 steps a round with --quick, 1 000 (10 000 images) otherwise;
     every round goes on training the same model, so the code's sparsity evolves as in a run's first epoch.
 

@@ -261,7 +261,7 @@ class DrSAE(Model):
         A column or row inside its ball is left unchanged (the bounds are upper bounds, not a renormalisation);
         one outside is scaled back onto the sphere.  Without the D bound, L^U could shrink the code (and λ‖z‖₁)
         at no cost by growing D.  ``names``: which of D, E, C to project (the author's code projects D and E only
-        after every 5th update, C after every one: ``drsae_train``).  Returns self.
+        after every 5th update, C after every one: ``train.py``).  Returns self.
         """
         for name, axis, bound in (("D", 0, self.max_norm_D), ("E", 1, self.max_norm_E), ("C", 1, self.max_norm_C)):
             if name not in names:

@@ -1,4 +1,4 @@
-"""Issue 33 for DrSAE's loaders (``drsae_train.train_drsae``): a finished model file is read whole before it is
+"""Issue 33 for DrSAE's loaders (``studies/drsae/train.py``'s ``train_drsae``): a finished model file is read whole before it is
 copied in, and both phases' checkpoints are checked before either is loaded — a refused call leaves the model as
 it was."""
 import json

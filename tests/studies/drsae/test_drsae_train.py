@@ -1,4 +1,4 @@
-"""DrSAE training (``drsae_train.train_drsae``): both phases through the Trainer, bounds kept, exact resume."""
+"""DrSAE training (``studies/drsae/train.py``'s ``train_drsae``): both phases through the Trainer, bounds kept, exact resume."""
 import numpy as np
 import pytest
 
