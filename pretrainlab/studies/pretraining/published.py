@@ -46,7 +46,127 @@ from ...optim import SGD
 from ...penalties import WeightDecay
 from ...pretrain import to_mlp
 from ...train import Trainer
-from ...validation import check_labels, check_number, check_positive_int
+from ...base import check_float_dtype
+from ...validation import check_array, check_labels, check_number, check_positive_int
+
+
+#: The constants of Rasmussen's ``minimize.m`` (2006), which ``backpropclassify.m`` calls with ``max_iter=3``:
+#: a step t along s is accepted when f(x + ts) ≤ f(x) + ρ t f′(0) (sufficient decrease) and |f′(t)| ≤ −σ f′(0)
+#: (the slope has flattened: the strong Wolfe–Powell conditions); extrapolation grows t at most ``EXTRAPOLATE``×,
+#: interpolation stays ``INSIDE`` of the bracket away from its ends; a line search may evaluate f at most
+#: ``MAX_EVALUATIONS`` times; the next search's first trial grows by the slopes' ratio, at most ``RATIO``×.
+RHO, SIGMA = 0.05, 0.1
+INSIDE, EXTRAPOLATE = 0.1, 3.0
+MAX_EVALUATIONS, RATIO = 20, 10.0
+
+
+def _cubic_extrapolation(t1, f1, d1, t2, f2, d2):
+    """The minimiser of the cubic through (t1, f1, slope d1) and (t2, f2, d2), t2 > t1, beyond t2 — or NaN."""
+    h = t2 - t1
+    A = 6 * (f1 - f2) + 3 * (d2 + d1) * h
+    B = 3 * (f2 - f1) - (2 * d1 + d2) * h
+    with np.errstate(all="ignore"):
+        return t1 - d1 * h * h / (B + np.sqrt(B * B - A * d1 * h))
+
+
+def _interpolation(t2, f2, d2, t4, f4, d4, f0):
+    """A trial inside the bracket [t2, t4]: the quadratic through (t2, f2, d2) and (t4, f4) when f4 is above
+    f(0) (the cubic would trust a poor end), else the cubic through both ends' values and slopes — or NaN."""
+    h = t4 - t2
+    with np.errstate(all="ignore"):
+        if f4 > f0:
+            return t2 - 0.5 * d2 * h * h / (f4 - f2 - d2 * h)
+        A = 6 * (f2 - f4) / h + 3 * (d4 + d2)
+        B = 3 * (f4 - f2) - (2 * d2 + d4) * h
+        return t2 + (np.sqrt(B * B - A * d2 * h * h) - B) / A
+
+
+def line_search(f, x, f0, g0, s, t, budget=MAX_EVALUATIONS):
+    """Search along the descent direction s from x for a step t meeting the strong Wolfe–Powell conditions.
+
+    Extrapolate (cubic fits, at most 3× per trial) while the slope along s is still steep and f still falls
+    enough; then interpolate inside the bracket [last good point, first point too far] until both conditions
+    hold or ``budget`` evaluations are spent.  f(θ) → (value, gradient); a NaN or infinite value at a trial
+    halves the step and tries again.  Returns ``(accepted, t, f_t, g_t, evaluations, lowest)`` where ``lowest``
+    = (θ, f, g) is the lowest point seen (kept when the search fails).
+    """
+    d0 = float(g0 @ s)
+    lowest = (x, f0, g0)
+    evaluations = 0
+    t2, f2, d2 = 0.0, f0, d0  # the last point of the extrapolation (point "2"); t is point "3"
+    while True:
+        while True:  # evaluate at t, halving towards t2 while the value is not finite
+            evaluations += 1
+            f3, g3 = f(x + t * s)
+            if np.isfinite(f3) and np.all(np.isfinite(g3)) or evaluations >= budget:
+                break
+            t = (t2 + t) / 2
+        if f3 < lowest[1]:
+            lowest = (x + t * s, f3, g3)
+        d3 = float(g3 @ s)
+        if d3 > SIGMA * d0 or f3 > f0 + t * RHO * d0 or evaluations >= budget:
+            break  # the step went far enough: a bracket, or no evaluations left
+        t1, f1, d1, t2, f2, d2 = t2, f2, d2, t, f3, d3
+        t = _cubic_extrapolation(t1, f1, d1, t2, f2, d2)
+        if not np.isfinite(t) or t < 0 or t > EXTRAPOLATE * t2:
+            t = EXTRAPOLATE * t2  # a numerical problem, the wrong side, or too far: extrapolate the most
+        elif t < t2 + INSIDE * (t2 - t1):
+            t = t2 + INSIDE * (t2 - t1)  # too close to the previous point
+    t4 = f4 = d4 = None
+    while (abs(d3) > -SIGMA * d0 or f3 > f0 + t * RHO * d0) and evaluations < budget:
+        if d3 > 0 or f3 > f0 + t * RHO * d0:
+            t4, f4, d4 = t, f3, d3  # t is too far: the bracket's upper end
+        else:
+            t2, f2, d2 = t, f3, d3  # t is good but the slope still steep: the lower end
+        t = _interpolation(t2, f2, d2, t4, f4, d4, f0)
+        if not np.isfinite(t):
+            t = (t2 + t4) / 2
+        t = max(min(t, t4 - INSIDE * (t4 - t2)), t2 + INSIDE * (t4 - t2))
+        evaluations += 1
+        f3, g3 = f(x + t * s)
+        if f3 < lowest[1]:
+            lowest = (x + t * s, f3, g3)
+        d3 = float(g3 @ s)
+    accepted = abs(d3) < -SIGMA * d0 and f3 < f0 + t * RHO * d0
+    return accepted, t, f3, g3, evaluations, lowest
+
+
+def minimize_cg(f, x, line_searches):
+    """Polak–Ribière conjugate gradients from x with at most ``line_searches`` line searches (``line_search``).
+
+    The first trial step is 1/(1 + ‖∇f‖²); after an accepted step the direction is
+    s ← (gᵀg − g₀ᵀg)/(g₀ᵀg₀) · s − g (reset to −g if that is not downhill) and the next first trial is the last
+    step times the ratio of the old and new slopes (at most ``RATIO``).  A failed search falls back to the
+    lowest point seen and tries steepest descent; two failures in a row end the minimisation.  Returns
+    ``(x, f(x), evaluations, searches, accepted)``.
+    """
+    f0, g0 = f(x)
+    evaluations, searches, accepted, failed_before = 1, 0, 0, False
+    s = -g0
+    d0 = float(-s @ s)
+    t = 1.0 / (1.0 - d0)
+    while searches < line_searches:
+        searches += 1
+        ok, t, f3, g3, n, lowest = line_search(f, x, f0, g0, s, t)
+        evaluations += n
+        if ok:
+            x, accepted, failed_before = x + t * s, accepted + 1, False
+            s = (float(g3 @ g3) - float(g0 @ g3)) / float(g0 @ g0) * s - g3
+            f0, g0 = f3, g3
+            slope_before, d0 = d0, float(g0 @ s)
+            if d0 > 0:  # not downhill: steepest descent
+                s = -g0
+                d0 = float(-s @ s)
+            t *= min(RATIO, slope_before / (d0 - np.finfo(float).tiny))
+        else:
+            x, f0, g0 = lowest
+            if failed_before or searches >= line_searches:
+                break
+            s = -g0
+            d0 = float(-s @ s)
+            t = 1.0 / (1.0 - d0)
+            failed_before = True
+    return x, f0, evaluations, searches, accepted
 
 
 class ConjugateGradient:
@@ -54,16 +174,16 @@ class ConjugateGradient:
 
     What ``backpropclassify.m`` does with Rasmussen's ``minimize.m``: for each batch, start at the current
     parameters θ (all MLP weights and biases as one vector), take ``line_searches`` Polak–Ribière conjugate-
-    gradient iterations on that batch's objective f(θ) (each iteration one line search satisfying the strong
-    Wolfe conditions), keep the result and go on to the next batch — the conjugate direction restarts at the
+    gradient iterations on that batch's objective f(θ) (each one line search meeting the strong Wolfe–Powell
+    conditions), keep the result and go on to the next batch — the conjugate direction restarts at the
     steepest descent −∇f on every batch.
 
-    The line searches are scipy's (``scipy.optimize.minimize(method="CG")``, Polak–Ribière+ with MINPACK's
-    strong-Wolfe search), with ``maxiter`` = the number of line searches and minimize.m's Wolfe constants
-    (``SIG = 0.1`` → c2, ``RHO = SIG/2`` → c1). We do not write Rasmussen's ``minimize`` out: it is ~150 lines
-    of cubic interpolation and bracketing that teach nothing about pretraining, and scipy's search meets the
-    same conditions; what may differ is the first trial step of each search (minimize.m: 1/(1 + ‖∇f‖²), scipy:
-    ≈ 1.01/‖∇f‖) and so the exact point accepted.
+    The line search is the lab's own (``line_search``, ``minimize_cg``) with minimize.m's constants and rules:
+    ρ = 0.05 and σ = 0.1, cubic extrapolation up to 3×, interpolation kept 10 % inside the bracket, **at most 20
+    evaluations per search**, the first trial 1/(1 + ‖∇f‖²), a failed search falling back to the lowest point
+    and then to steepest descent, two failures ending the batch.  (A first version used scipy's CG, whose
+    MINPACK search has no such cap: once the training loss was ≈ 1e-7 per image its searches lost precision
+    and spent up to 76 evaluations on a batch, against ≤ 61 for minimize.m — ``docs/study2.md``.)
 
     The Trainer calls ``step(closure)`` once per batch (``takes_closure``); ``closure()`` evaluates the batch's
     mean loss and gradients at the parameters as they are, and this optimiser writes each trial θ into the
@@ -81,7 +201,8 @@ class ConjugateGradient:
 
     Attributes
     ----------
-    last_result : scipy's ``OptimizeResult`` of the last batch (``nit`` line searches, ``nfev`` evaluations).
+    last_result : dict of the last batch: ``searches``, ``accepted`` (searches that met the conditions),
+        ``evaluations`` (of f, the start included).
     lr : NaN — there is no learning rate; the line searches choose each step (the Trainer's history records it).
     """
 
@@ -126,9 +247,7 @@ class ConjugateGradient:
         return f, np.concatenate([self.params[k].ravel() for k in self.active]).astype(np.float64)
 
     def step(self, closure):
-        """Run ``line_searches`` CG iterations on this batch; return the loss and gradients at the start."""
-        from scipy.optimize import minimize
-
+        """Run up to ``line_searches`` CG iterations on this batch; return the loss and gradients at the start."""
         first = []
 
         def recording():  # the first evaluation, at the start θ₀, is what the Trainer reports and checks
@@ -138,10 +257,9 @@ class ConjugateGradient:
             return out
 
         f, theta0 = self.flat_objective(recording)
-        result = minimize(f, theta0, jac=True, method="CG",
-                          options={"maxiter": self.line_searches, "gtol": 0.0, "c1": 0.05, "c2": 0.1})
-        self._write(result.x)  # the accepted point (the last evaluation may have been a rejected trial)
-        self.last_result = result
+        theta, _, evaluations, searches, accepted = minimize_cg(f, theta0, self.line_searches)
+        self._write(theta)  # the point kept (the last evaluation may have been a rejected trial)
+        self.last_result = {"searches": searches, "accepted": accepted, "evaluations": evaluations}
         return first[0]
 
     # no state between batches: every batch restarts the conjugate direction
@@ -168,8 +286,12 @@ def hs_mlp(stack, n_classes, rng):
 
 
 def fine_tune_hs(mlp, x, y, epochs=200, batch_size=1000, line_searches=3, top_epochs=5, rng=None, monitors=None,
-                 verbose=False, callbacks=(), checkpoint=None):
+                 verbose=False, callbacks=(), checkpoint=None, dtype=np.float64):
     """Hinton & Salakhutdinov's fine-tuning (``backpropclassify.m``) of ``mlp`` on (x, y) through the Trainer.
+
+    In double precision by default, as the Matlab code runs: ``mlp`` is converted to ``dtype`` in place first.
+    Near the end the training loss is ≈ 1e-7 per image, and in float32 the batch objective's rounding then
+    swamps the changes along a line, so the line searches fail and spend their evaluations.
 
     epochs=200 (``maxepoch=200``), batch_size=1000 (10 × 100-image batches), line_searches=3 (``max_iter=3``),
     the top layer alone for ``top_epochs=5`` epochs (``epoch<6``), no early stopping, no weight decay (give an
@@ -178,8 +300,10 @@ def fine_tune_hs(mlp, x, y, epochs=200, batch_size=1000, line_searches=3, top_ep
     prints every epoch) are recorded, never used to stop. ``checkpoint``: resume as in ``pretrain.fine_tune``.
     Returns the History.
     """
-    x = mlp.check_x(x)
+    dtype = check_float_dtype(dtype)
+    x = check_array(x, "x", n_cols=mlp.layer_sizes[0], dtype=dtype)
     y = check_labels(y, "y", mlp.n_classes, n_samples=len(x))
+    mlp.astype(dtype)  # (after every check: a refused call leaves the MLP as it was)
     L = mlp.n_layers
     optimizer = ConjugateGradient(mlp.params, line_searches, first_only=(f"W{L}", f"b{L}"), first_epochs=top_epochs,
                                   objective_scale=batch_size)

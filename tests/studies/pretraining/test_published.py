@@ -105,16 +105,89 @@ def test_conjugate_gradient_step_makes_three_line_searches_and_lowers_the_batch_
     loss0, grads0 = opt.step(lambda: mlp.loss_and_grads(x, y))  # epoch 0: the top layer alone
     assert loss0 == pytest.approx(MLP([8, 5, 4, 3], rng=1, dtype=np.float64).loss_and_grads(x, y)[0])
     assert set(grads0) == set(mlp.params)
-    assert opt.last_result.nit <= 3 and mlp.loss_and_grads(x, y)[0] < loss0
+    assert opt.last_result["searches"] <= 3 and mlp.loss_and_grads(x, y)[0] < loss0
     for k in ("W1", "b1", "W2", "b2"):
         np.testing.assert_array_equal(mlp.params[k], before[k])
     assert np.abs(mlp.params["W3"] - before["W3"]).max() > 0
     opt.set_epoch(1)  # then every parameter
     loss1, _ = opt.step(lambda: mlp.loss_and_grads(x, y))
-    assert opt.last_result.nit == 3 and mlp.loss_and_grads(x, y)[0] < loss1
+    assert opt.last_result["searches"] == opt.last_result["accepted"] == 3 and mlp.loss_and_grads(x, y)[0] < loss1
     assert np.abs(mlp.params["W1"] - before["W1"]).max() > 0
     with pytest.raises(ValueError, match="first_only"):
         ConjugateGradient(mlp.params, first_only=("W9",))
+
+
+def _quadratic(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    M = rng.normal(size=(n, n))
+    A, b = M @ M.T + n * np.eye(n), rng.normal(size=n)
+    return A, b, (lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b))
+
+
+def test_line_search_meets_the_strong_wolfe_conditions_within_its_budget():
+    """On a smooth non-quadratic function from several starts: an accepted step satisfies
+    f(x + ts) ≤ f(x) + ρ t f′(0) and |f′(t)| ≤ −σ f′(0), with at most MAX_EVALUATIONS evaluations."""
+    from pretrainlab.studies.pretraining.published import MAX_EVALUATIONS, RHO, SIGMA, line_search
+
+    def f(t):  # a Rosenbrock valley
+        x, y = t
+        return (1 - x) ** 2 + 100 * (y - x * x) ** 2, np.array([-2 * (1 - x) - 400 * x * (y - x * x),
+                                                                  200 * (y - x * x)])
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        x = rng.uniform(-2, 2, 2)
+        f0, g0 = f(x)
+        s = -g0
+        d0 = g0 @ s
+        for t0 in (1.0 / (1 - d0), 1e-6, 10.0):  # a good, a tiny and a huge first trial
+            ok, t, ft, gt, n, lowest = line_search(f, x, f0, g0, s, t0)
+            assert n <= MAX_EVALUATIONS and lowest[1] <= f0
+            if ok:
+                assert ft <= f0 + RHO * t * d0 and abs(gt @ s) <= -SIGMA * d0
+                assert ft == pytest.approx(f(x + t * s)[0])
+
+
+def test_minimize_cg_converges_on_a_quadratic_with_few_evaluations_per_search():
+    """Along a line a quadratic is its own cubic fit, so a search needs few evaluations; with the inexact
+    (Wolfe) searches CG does not end in exactly n = 6 steps, but 12 searches reach the minimiser to 1e-7."""
+    from pretrainlab.studies.pretraining.published import minimize_cg
+
+    A, b, f = _quadratic()
+    x, fx, evaluations, searches, accepted = minimize_cg(f, np.zeros(6), line_searches=12)
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-7)
+    assert searches == accepted == 12 and evaluations <= 1 + 3 * 12
+    x3, f3, _, _, _ = minimize_cg(f, np.zeros(6), line_searches=3)  # fewer searches: lower, not as low
+    assert f(np.zeros(6))[0] > f3 > fx
+
+
+def test_a_search_that_cannot_succeed_is_cut_at_its_budget_and_keeps_the_lowest_point():
+    """A function whose value is noise at the scale of the step (as a float32 loss of 1e-7 per image is): the
+    searches fail, spend at most MAX_EVALUATIONS each, two failures end the batch, and the lowest point seen is
+    kept — never one above the start."""
+    from pretrainlab.studies.pretraining.published import MAX_EVALUATIONS, minimize_cg
+
+    A, b, smooth = _quadratic()
+    rng = np.random.default_rng(1)
+    calls = []
+
+    def noisy(t):
+        value, grad = smooth(t)
+        calls.append(1)
+        return value + rng.normal(0, 1e3), grad + rng.normal(0, 1e3, grad.shape)
+    x0 = np.zeros(6)
+    x, fx, evaluations, searches, accepted = minimize_cg(noisy, x0, line_searches=3)
+    assert evaluations == len(calls) <= 1 + 3 * MAX_EVALUATIONS
+    assert accepted < searches  # (a noisy search cannot meet both conditions every time)
+
+
+def test_fine_tune_hs_runs_in_double_precision_and_refuses_bad_input_unchanged():
+    data = load_mnist(n_train=200, n_valid=1, n_test=1)
+    mlp = MLP([784, 10, 10], rng=3)
+    with pytest.raises(ValueError, match="x must have 784 columns"):
+        fine_tune_hs(mlp, data.x_train[:, :5], data.y_train, epochs=1, batch_size=100, top_epochs=1)
+    assert mlp.dtype == np.float32  # refused: the MLP was not converted
+    fine_tune_hs(mlp, data.x_train, data.y_train, epochs=2, batch_size=100, top_epochs=1, rng=0)
+    assert mlp.dtype == np.float64 and all(p.dtype == np.float64 for p in mlp.params.values())
 
 
 def test_hs_mlp_keeps_the_stack_and_draws_w_class_as_backpropclassify():
