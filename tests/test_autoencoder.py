@@ -165,6 +165,7 @@ def test_bad_options_name_the_argument(kwargs, name):
         TiedAutoencoder(N_VIS, N_HID, **kwargs)
 
 
+@pytest.mark.slow
 def test_autoencoder_filters_experiment_quick(tmp_path):
     from pretrainlab.runner.experiments import get_experiment
 

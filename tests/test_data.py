@@ -18,6 +18,7 @@ def test_full_mnist_has_the_50k_10k_10k_split():
     assert d.n_classes == 10
 
 
+@pytest.mark.slow
 def test_binarization_threshold_and_sampling():
     grey = load_mnist(n_train=200, n_valid=1, n_test=1)
     thr = load_mnist(n_train=200, n_valid=1, n_test=1, binarize="threshold")

@@ -251,6 +251,7 @@ def rbm_digits_macro_f1(rbm):
     return f1_score(y_test, model.predict(x_test), average="macro")
 
 
+@pytest.mark.slow
 def test_digits_example_matches_sklearns_bernoulli_rbm():
     """The lab's RBM (PCD-1, batches of 10, 10 chains, as scikit-learn's BernoulliRBM trains) gives the same
     macro-F1 as scikit-learn's own: means over seeds 0, 1, 2 within 0.01 (one seed's spread is ~0.02)."""

@@ -150,6 +150,7 @@ def test_base_model_and_bad_arguments():
         ais_log_partition(rbm, data=np.ones((2, 4)))
 
 
+@pytest.mark.slow
 def test_ais_matches_exact_on_an_mnist_trained_784x20_rbm():
     """Salakhutdinov & Murray's check: AIS with the full 14 500-β schedule against exact enumeration of 2^20."""
     data = load_mnist(binarize="sample", rng=0, n_train=5000, n_valid=1, n_test=1000)

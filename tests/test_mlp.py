@@ -121,6 +121,7 @@ def test_bad_options_name_the_argument(kwargs, name):
         MLP(rng=0, **kwargs)
 
 
+@pytest.mark.slow
 def test_mlp_baseline_experiment_quick(tmp_path):
     from pretrainlab.runner.experiments import get_experiment
 

@@ -55,6 +55,7 @@ def test_to_mlp_rejects_bad_stacks(x):
         LayerSettings(kind="vae")
 
 
+@pytest.mark.slow
 def test_quick_pretraining_experiment_runs_and_resumes(tmp_path):
     run = get_experiment("pretraining")
     published_arms = ("dbn-hs", "dbn-dropout-srivastava")
@@ -110,6 +111,7 @@ def test_fine_tune_without_validation_runs_exactly_the_epochs_and_keeps_max_norm
         retrain_epochs([])
 
 
+@pytest.mark.slow
 def test_greedy_pretrain_hands_labels_to_label_aware_penalties():
     """y reaches every layer's step: a diversifying prior with labels makes different classes' codes less
     alike; with every row unlabelled (−1) there are no pairs and the stack equals one trained without y."""

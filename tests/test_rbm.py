@@ -83,6 +83,7 @@ def test_pcd_keeps_fantasy_particles_between_calls():
     assert pcd.chains.shape == (7, 6) and not np.array_equal(first, pcd.chains)
 
 
+@pytest.mark.slow
 def test_training_on_bars_and_stripes_raises_exact_log_likelihood():
     data = bars_and_stripes(3)
     rbm = BernoulliRBM(9, 6, rng=0, dtype=np.float64)

@@ -15,6 +15,8 @@ import pytest
 from pretrainlab.runner import cli
 from pretrainlab.runner.bench import WORKLOADS, runner
 
+pytestmark = pytest.mark.slow  # (minutes: `pytest -m "not slow"` skips it in the edit–test loop)
+
 
 @pytest.fixture(scope="module")
 def quick_run():

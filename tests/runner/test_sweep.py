@@ -14,6 +14,8 @@ from pretrainlab.studies.pretraining import experiment as pretraining
 from pretrainlab.studies.sparseness import experiment as sparseness
 from pretrainlab.runner.sweep import local_cluster, run_units
 
+pytestmark = pytest.mark.slow  # (minutes: `pytest -m "not slow"` skips it in the edit–test loop)
+
 # a tiny version of study 2's quick mode: two label counts, one seed
 TINY = dict(pretraining.SETTINGS["quick"], n_unlabelled=600, hidden=(20,), labels=(50, 600), n_valid=300,
             n_test=300, finetune_epochs=3, patience=2, dropout_labels=(600,), dropout_epochs=3, dropout_patience=2)

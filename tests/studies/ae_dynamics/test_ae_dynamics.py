@@ -1,5 +1,5 @@
 """Study 4's experiment (``pretrainlab experiment ae-dynamics``) runs end to end in a tiny configuration,
-and its measurement helpers (``ae_runs``) and samplers (``data``) do what they say."""
+and its measurement helpers (``runs.py``) and samplers (``data``) do what they say."""
 import json
 import math
 
@@ -12,6 +12,7 @@ from pretrainlab.studies.ae_dynamics.data import center_and_scale_globally, gaus
 from pretrainlab.studies.ae_dynamics import experiment as ae_dynamics
 
 
+@pytest.mark.slow
 def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
     tiny = dict(ae_dynamics.SETTINGS["quick"], D=60, t_linear=40.0, t_erf=40.0, t_relu=40.0, n_records=15,
                 n_test=300, ode_dims=[40, 80], ode_t_linear=10.0, ode_t_erf=10.0, mnist_t=2.0, mnist_n_train=2000,
@@ -45,6 +46,7 @@ def test_quick_mode_runs_and_writes_every_figure(tmp_path, monkeypatch):
     assert again["results"] == json.loads(json.dumps(record["results"])) and again["part_seconds"] == record["part_seconds"]
 
 
+@pytest.mark.slow
 def test_spiked_covariance_spectrum_has_standard_deviations_two_to_the_m_plus_one():
     """Unit directions in a large space are nearly orthogonal: the top eigenvalues are s_m² + 1, s_m = 2^m + 1."""
     s = spiked_covariance(1, dim=3000, n_spikes=5, normalize_directions=True, rng=0)

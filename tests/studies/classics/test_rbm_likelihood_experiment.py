@@ -1,4 +1,6 @@
 """The rbm-likelihood experiment's schedules (the run itself is exercised by tutorial 05 in quick mode)."""
+import pytest
+
 from pretrainlab.runner.experiments import EXPERIMENTS, get_experiment
 from pretrainlab.studies.classics.rbm_likelihood import SETTINGS
 from pretrainlab.optim import k_schedule, linear_decay
@@ -30,6 +32,7 @@ def test_every_mode_has_exact_and_ais_sized_models():
         assert methods == {"CD-1", "CD-k", "PCD"}
 
 
+@pytest.mark.slow
 def test_quick_run_writes_results_and_ais_agrees_with_exact_log_z(tmp_path):
     """The quick mode proves the code path (seconds; its likelihoods mean nothing) and that a rerun resumes."""
     run = get_experiment("rbm-likelihood")

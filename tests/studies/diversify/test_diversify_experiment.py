@@ -32,6 +32,7 @@ def test_gradient_probe_measures_the_cross_entropy_on_a_twin_sharing_the_paramet
     assert probe.record["ce"][1][0] != probe.record["ce"][0][0]
 
 
+@pytest.mark.slow
 def test_quick_diversify_experiment_runs_resumes_and_writes_its_table(tmp_path):
     assert "diversify" in EXPERIMENTS
     run = get_experiment("diversify")

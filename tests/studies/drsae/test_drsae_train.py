@@ -151,6 +151,7 @@ def test_bad_arguments_are_named():
         train_drsae(_model(x), x, y, xv, yv[:-1], PROTOCOL)
 
 
+@pytest.mark.slow
 def test_quick_experiment_runs_and_a_rerun_skips_finished_models(tmp_path, capsys, monkeypatch):
     from pretrainlab.runner.experiments import get_experiment
 

@@ -325,6 +325,7 @@ def test_an_interrupted_srivastava_fine_tuning_resumes_on_the_same_ramp(tmp_path
 
 
 # ------------------------------------------------------------------------------------------ the experiment
+@pytest.mark.slow
 def test_published_arms_run_alone_record_their_protocol_and_resume(tmp_path):
     arms = ["dbn-hs", "dbn-dropout-srivastava"]
     results = pretraining.run("quick", tmp_path, verbose=False, arms=arms, threads_per_job=1)

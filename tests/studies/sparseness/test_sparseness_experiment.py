@@ -61,6 +61,7 @@ def test_sparsity_extra_names_the_kl_penalty_for_each_kind():
     assert sparsity_extra("sda", 0.05, 1.0)["sparsity"] == "kl"
 
 
+@pytest.mark.slow
 def test_quick_sparseness_experiment_runs_resumes_and_writes_its_table(tmp_path):
     assert "sparseness" in EXPERIMENTS
     run = get_experiment("sparseness")
