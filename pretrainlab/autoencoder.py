@@ -204,7 +204,7 @@ class Autoencoder(Model):
         terms; −1 marks an unlabelled sample), else ignored.
 
         Which path runs: always this NumPy code (autoencoder steps at batch ≥ 20 are matrix-product bound;
-        study 4's online autoencoder, which runs at batch 1, has its kernel in ``kernels/shallow_ae.py``).
+        study 4's online autoencoder, which runs at batch 1, has its kernel in ``studies/ae_dynamics/kernel.py``).
         Returns ``(loss, grads)`` with ``grads`` keyed like ``params``.
         """
         x = self.check_x(x)

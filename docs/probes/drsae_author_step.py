@@ -2,7 +2,7 @@
 
 The author's code sums every loss over its minibatch of 10 and weights the reconstruction by 5, so its "lr 5e-3" is
 lr 0.25 on the lab's batch-mean loss (``drsae_train``; the equality of the two forms is
-``tests/test_drsae_train.py::test_the_codes_summed_loss_at_5e_3_and_the_batch_mean_at_0_25_give_the_same_update``).
+``tests/studies/drsae/test_drsae_train.py::test_the_codes_summed_loss_at_5e_3_and_the_batch_mean_at_0_25_give_the_same_update``).
 This probe trains the 784-400¹¹-10 model from the code's initialisation on the first 10 000 training images for 2
 unsupervised + 3 discriminative epochs with (a) the author's protocol (``DrSAEProtocol()``: 0.25, the per-update
 decay, the code's factors and repair interval) and (b) the same with the rate read as a batch-mean 5e-3 (50× smaller),
