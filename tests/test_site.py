@@ -8,7 +8,7 @@ nothing is downloaded.
 Per page the browser test fails on: a console error or an uncaught page error; a request that failed or answered
 ≥ 400; an image that did not load (``naturalWidth == 0``); a link to a page of the site that is not there; math
 left as raw text (``$…$``, ``\\(``, ``\\[`` outside code) or a MathJax error (``mjx-merror``). It saves screenshots
-of the home page, one tutorial and one study page to ``docs/site/_screenshots/`` (git-ignored; the committed
+of the home page, one tutorial, one study page and one API page to ``docs/site/_screenshots/`` (git-ignored; the committed
 copies, looked at, are in ``docs/site/screenshots/``).
 """
 import functools
@@ -172,8 +172,9 @@ async () => {
 
 SCREENSHOTS = {  # page → (file, what to scroll to first: the first element matching, or None for the top)
     "index.html": ("home.png", None),
-    "tutorials/01_rbm_contrastive_divergence.html": ("tutorial_01.png", ".jp-RenderedMarkdown mjx-container"),
+    "tutorials/01_rbm_contrastive_divergence.html": ("tutorial_01.png", "#what-the-hidden-units-learned"),
     "docs/study1.html": ("study1.png", "article img"),
+    "api/pretrainlab/rbm.html": ("api_rbm.png", None),  # the docstrings' equations, typeset
 }
 
 
@@ -236,8 +237,10 @@ def test_every_page_in_headless_chromium(built_site, served):
             if rel in SCREENSHOTS:
                 name, anchor = SCREENSHOTS[rel]
                 if anchor:
-                    page.locator(anchor).first.scroll_into_view_if_needed()
-                    page.evaluate("() => window.scrollBy(0, -120)")
+                    # one scroll down, to just below Material's fixed header (scrolling up shows "Back to top")
+                    page.locator(anchor).first.evaluate(
+                        "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 70)")
+                    page.wait_for_timeout(800)  # let the header's title swap finish before the picture
                 page.screenshot(path=str(SHOTS / name))
         browser.close()
     assert not problems, "\n".join(f"{rel}:\n  " + "\n  ".join(bad[:10]) for rel, bad in problems.items())

@@ -11,6 +11,7 @@ The layout slip: a prose paragraph after a NumPy ``Parameters`` section ("Which 
 parameter named "Which"; such a paragraph gets a ``Notes`` heading here.
 """
 import re
+import unicodedata
 
 import griffe
 
@@ -43,6 +44,8 @@ def translatable(text):
 def _word(word):
     """An identifier: a name with underscores (b_hid_j), a function name, or a single symbol."""
     head, *subs = word.split("_")
+    if len(head) == 2 and not subs and head[0].islower() != head[1].islower() and head[0] not in "dg":
+        return f"{head[0]} {head[1]}"  # a product of two one-letter symbols: Wh, vW (not dW, gW: names)
     tex = (rf"\{head}" if head in FUNCTIONS else rf"\operatorname{{{head}}}" if head in OPERATORS else
            rf"\mathrm{{{head}}}" if len(head) > 1 and not head.isdigit() else head)
     if subs:
@@ -60,8 +63,8 @@ def _to_tex(line):
     """Translate one line of a Unicode equation to TeX; a trailing (comment) and runs of words become text."""
     texts = []
 
-    def stash(tex):
-        texts.append(tex)
+    def stash(tex):  # TeX's text mode refuses a bare _ (W_dec), and # % & are special there too
+        texts.append(re.sub(r"([_#%&])", r"\\\1", tex))
         return f"\x00{len(texts) - 1}\x00"
 
     match = COMMENT.match(line)
@@ -87,7 +90,8 @@ def _translate(line):
             j = i
             while j < n and line[j] == " ":
                 j += 1
-            out.append(r"\qquad " if j - i >= 3 and out and j < n else " ")
+            # a wide gap separates two equations; spaces that only align an "=" under the line above do not
+            out.append(r"\qquad " if j - i >= 3 and out and j < n and line[j] not in "=←≈∝" else " ")
             i = j
             continue
         if c == "\x00":  # a stashed text: copy it through
@@ -170,7 +174,7 @@ def typeset_blocks(text):
             j, deep = i, indent(line)
             while j < len(lines) and lines[j].strip() and indent(lines[j]) >= deep:
                 j += 1
-            block = "\n".join(l[deep:] for l in lines[i:j])
+            block = unicodedata.normalize("NFD", "\n".join(l[deep:] for l in lines[i:j]))  # â → a + ◌̂
             if translatable(block):
                 pad = " " * (deep - 4)
                 out += [pad + "$$", pad + equation_to_tex(block), pad + "$$"]
