@@ -1,7 +1,8 @@
 """Every tutorial notebook runs top to bottom (in quick mode: PRETRAINLAB_QUICK=1 shrinks its sizes).
 
 A tutorial that does not run is a failing test. Notebooks are executed in their own folder with the
-repository on PYTHONPATH, so they import this checkout's pretrainlab.
+repository on PYTHONPATH, so they import this checkout's pretrainlab. They run in memory: the committed files,
+which hold the outputs of a default-mode run (`python tutorials/regenerate.py`), are never written here.
 """
 import os
 from pathlib import Path
