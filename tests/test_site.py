@@ -108,6 +108,7 @@ def test_build_fails_on_broken_link_missing_image_or_external_script(tmp_path, d
 
 # ---------------------------------------------------------------- the built site, offline and in a browser
 @needs_tools
+@pytest.mark.slow
 def test_built_site_loads_nothing_from_outside(built_site):
     """No page's script, style, font or image comes from outside the built folder; MathJax's fonts are there."""
     sys.path.insert(0, str(SITE))
@@ -191,6 +192,7 @@ def _page_path(built_site, url, base):
 
 @needs_tools
 @needs_browser
+@pytest.mark.slow
 def test_every_page_in_headless_chromium(built_site, served):
     chromium = _chromium()
     from playwright.sync_api import sync_playwright

@@ -20,6 +20,7 @@ def test_tutorials_exist():
     assert NOTEBOOKS, "tutorials/ holds no notebooks"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_tutorial_runs_top_to_bottom(path, monkeypatch, tmp_path):
     monkeypatch.setenv("PRETRAINLAB_QUICK", "1")
