@@ -52,7 +52,7 @@ def imports(path):
                     target = ".".join(base + ([child.module] if child.module else []))
                 else:
                     target = child.module
-                if child.module is None or child.level and not child.module:
+                if child.module is None:
                     for alias in child.names:  # from . import x: x may be a module
                         yield f"{target}.{alias.name}", function, child.lineno
                 else:

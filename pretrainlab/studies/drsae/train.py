@@ -236,28 +236,30 @@ def _select_snapshot(model, folder, memory, protocol, x_valid, y_valid):
     """Load into ``model`` the snapshot with the lowest validation error (ties: the earlier); return its epoch and
     ``{epoch: validation error}`` of every snapshot.  A snapshot the protocol should have written but that is
     missing (a process killed between an epoch's checkpoint and its snapshot) is an error, not silently skipped."""
-    epochs = range(0, protocol.discriminative_epochs, protocol.snapshot_every)
-    params = {}
-    for epoch in epochs:
+    def snapshot_params(epoch):
         if folder is None:
-            params[epoch] = memory[epoch]
-        else:
-            path = _snapshot_path(folder, epoch)
-            if not path.is_file():
-                raise ValueError(f"checkpoint_dir: the snapshot after discriminative epoch {epoch} ({path}) is "
-                                 f"missing; the parameters of that epoch cannot be recovered (rerun the model)")
-            saved = load_model(path)
-            if saved.config() != model.config():
-                raise ValueError(f"checkpoint_dir: {path} holds a model of another configuration")
-            params[epoch] = saved.params
-    errors = {}
-    for epoch, values in params.items():
+            return memory[epoch]
+        path = _snapshot_path(folder, epoch)
+        if not path.is_file():
+            raise ValueError(f"checkpoint_dir: the snapshot after discriminative epoch {epoch} ({path}) is "
+                             f"missing; the parameters of that epoch cannot be recovered (rerun the model)")
+        saved = load_model(path)
+        if saved.config() != model.config():
+            raise ValueError(f"checkpoint_dir: {path} holds a model of another configuration")
+        return saved.params
+
+    def load(values):
         for k, p in model.params.items():
             p[...] = values[k]
+
+    epochs = range(0, protocol.discriminative_epochs, protocol.snapshot_every)
+    every = {epoch: snapshot_params(epoch) for epoch in epochs}  # all read and checked before any is evaluated
+    errors = {}
+    for epoch, values in every.items():
+        load(values)
         errors[epoch] = error_rate(model, x_valid, y_valid)
     best = min(errors, key=lambda e: (errors[e], e))
-    for k, p in model.params.items():
-        p[...] = params[best][k]
+    load(every[best])
     return best, errors
 
 
