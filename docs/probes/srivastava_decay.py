@@ -1,14 +1,15 @@
-"""Probe for study 2's ``dbn-dropout-srivastava`` arm (issue 30): is deepnet's L2 cost what ruins the fine-tuning?
+"""Probe for study 2's ``dbn-dropout-srivastava`` arm (issue 30): which published dropout fine-tuning, at what L2 cost?
 
 The arm's first run (seed 0, λ = 1e-3 from deepnet's ``examples/dbn/mnist_classifier.pbtxt``) saw its validation
 error *rise* from 6.68 % (epoch 15) to 10.4 % (epoch 60) while ½λΣ‖W‖² dominated its loss. This probe fine-tunes
 the same pretrained ``dbn-hs`` stack (seed 0) with everything else of the arm unchanged — ε = 0.01, momentum
 0.5 → 0.9, dropout 0.2/0.5, weights at the paper's 1/q scale, batch 100, the same seed — for ``EPOCHS`` epochs
-on the 50 000 training images at each λ in ``LAMBDAS``, recording after every epoch the validation error
-(10 000 images), the mean cross-entropy and the norm ‖W_l‖ of each weight matrix. λ = 0 is the control that
-lacks only the decay.
+on the 50 000 training images at each setting named on the command line, recording after every epoch the
+validation error (10 000 images), the training loss and the norm ‖W_l‖ of each weight matrix. A setting is
+``deepnet:λ`` (``published.SRIVASTAVA`` with L2 cost λ; λ = 0 is the control that lacks only the decay) or
+``hinton2012`` (``published.HINTON_2012``: ε = 1.0 damped by 1 − p, p 0.5 → 0.99 linearly, no decay).
 
-    OPENBLAS_NUM_THREADS=1 python docs/probes/srivastava_decay.py STACK_DIR OUT.json FIG.png [λ ...]
+    OPENBLAS_NUM_THREADS=1 python docs/probes/srivastava_decay.py STACK_DIR OUT.json FIG.png SETTING ...
 
 ``STACK_DIR`` holds ``stack-dbn-hs-seed0-layer{1,2,3}.npz`` (the study's ``--out`` folder). About 20–30 s of one
 core per epoch.
@@ -24,25 +25,39 @@ from pretrainlab.checkpoint import load_model
 from pretrainlab.data import load_mnist
 from matplotlib.figure import Figure
 from pretrainlab.pretrain import error_rate
-from pretrainlab.studies.pretraining.published import SRIVASTAVA, fine_tune_srivastava, srivastava_mlp
+from pretrainlab.studies.pretraining.published import HINTON_2012, SRIVASTAVA, fine_tune_srivastava, srivastava_mlp
 
 EPOCHS, SEED = 20, 0
 stack_dir, out_json, out_fig = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-lambdas = [float(a) for a in sys.argv[4:]] or [0.0, 1e-4]
+settings = sys.argv[4:] or ["deepnet:0", "hinton2012"]
 
 data = load_mnist()  # 50 000 / 10 000 / 10 000, as the arm
 stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)]
 per_epoch = -(-len(data.x_train) // SRIVASTAVA["batch_size"])
-out = {"epochs": EPOCHS, "seed": SEED, "updates_per_epoch": per_epoch, "protocol": SRIVASTAVA, "runs": {}}
+out = json.loads(out_json.read_text()) if out_json.is_file() else {}  # settings run before are kept
+out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols={"deepnet": SRIVASTAVA,
+                                                                             "hinton2012": HINTON_2012})
+out.setdefault("runs", {})
+
+
+def protocol(setting):
+    """The fine-tuning settings (``fine_tune_srivastava``'s keywords) and the start net's, by name."""
+    name, _, lam = setting.partition(":")
+    kw = dict({"deepnet": SRIVASTAVA, "hinton2012": HINTON_2012}[name])
+    if lam:
+        kw["weight_decay"] = float(lam)
+    net = {k: kw.pop(k) for k in ("dropout_input", "dropout_hidden", "weight_decay")}
+    kw.pop("updates")
+    return kw, net
 
 
 def norms(m):
     return {k: float(np.linalg.norm(m.params[k])) for k in sorted(m.params) if k.startswith("W")}
 
 
-for lam in lambdas:
-    mlp = srivastava_mlp(stack, 10, np.random.default_rng(SEED), dropout_input=SRIVASTAVA["dropout_input"],
-                         dropout_hidden=SRIVASTAVA["dropout_hidden"], weight_decay=lam)
+for setting in settings:
+    kw, net = protocol(setting)
+    mlp = srivastava_mlp(stack, 10, np.random.default_rng(SEED), **net)
     start_norms, start_valid = norms(mlp), error_rate(mlp, data.x_valid, data.y_valid)
     curve = {"valid_error": [], "norms": []}
 
@@ -51,28 +66,24 @@ for lam in lambdas:
         return error_rate(m, data.x_valid, data.y_valid)
 
     t0 = time.perf_counter()
-    history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, updates=EPOCHS * per_epoch,
-                                        lr=SRIVASTAVA["lr"], initial_momentum=SRIVASTAVA["initial_momentum"],
-                                        final_momentum=SRIVASTAVA["final_momentum"],
-                                        momentum_steps=SRIVASTAVA["momentum_steps"],
-                                        batch_size=SRIVASTAVA["batch_size"], rng=mlp.rng,
-                                        monitors={"valid_error": record}, verbose=False)
-    run = {"weight_decay": lam, "start_norms": start_norms, "start_valid_error": start_valid,
+    history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, updates=EPOCHS * per_epoch, rng=mlp.rng,
+                                        monitors={"valid_error": record}, verbose=False, **kw)
+    run = {"setting": setting, **net, "start_norms": start_norms, "start_valid_error": start_valid,
            "valid_error": list(map(float, history["valid_error"])), "loss": list(map(float, history["loss"])),
            "norms": curve["norms"], "updates": int(opt.updates), "seconds": time.perf_counter() - t0}
-    out["runs"][repr(lam)] = run
-    print(f"λ={lam:g}: valid error by epoch " + " ".join(f"{100 * e:.2f}" for e in run["valid_error"])
+    out["runs"][setting] = run
+    print(f"{setting}: valid error by epoch " + " ".join(f"{100 * e:.2f}" for e in run["valid_error"])
           + f"  ‖W1‖ {start_norms['W1']:.1f} → {run['norms'][-1]['W1']:.1f}  ({run['seconds']:.0f} s)", flush=True)
-    out_json.write_text(json.dumps(out, indent=1))  # after each λ: nothing lost if stopped
+    out_json.write_text(json.dumps(out, indent=1))  # after each setting: nothing lost if stopped
 
 fig = Figure(figsize=(10, 4))
 ax1, ax2 = fig.subplots(1, 2)
 for key, run in out["runs"].items():
     e = np.arange(1, len(run["valid_error"]) + 1)
-    ax1.plot(e, 100 * np.asarray(run["valid_error"]), marker="o", ms=3, label=f"λ = {run['weight_decay']:g}")
-    ax2.plot(np.r_[0, e], [run["start_norms"]["W1"]] + [n["W1"] for n in run["norms"]], label=f"λ = {run['weight_decay']:g}")
+    ax1.plot(e, 100 * np.asarray(run["valid_error"]), marker="o", ms=3, label=key)
+    ax2.plot(np.r_[0, e], [run["start_norms"]["W1"]] + [n["W1"] for n in run["norms"]], label=key)
 ax1.set(xlabel="epoch (500 updates)", ylabel="validation error (%)", yscale="log",
-        title="Srivastava's dropout fine-tuning of the dbn-hs stack")
+        title="dropout fine-tuning of the dbn-hs stack (seed 0)")
 ax2.set(xlabel="epoch", ylabel="‖W1‖ (Frobenius)", title="first-layer weights")
 for ax in (ax1, ax2):
     ax.grid(alpha=0.3)

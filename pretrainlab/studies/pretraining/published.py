@@ -314,38 +314,77 @@ def fine_tune_hs(mlp, x, y, epochs=200, batch_size=1000, line_searches=3, top_ep
 
 # ------------------------------------------------------------------------------------------------ Srivastava
 class RampedMomentumSGD(SGD):
-    """Momentum SGD whose momentum rises *per update* as deepnet's ``parameter.py`` (``GetMomentumAndEpsilon``):
+    """Momentum SGD whose momentum rises *per update*, along one of the two published ramps.
+
+    ``ramp="exp"`` — deepnet's ``parameter.py`` (``GetMomentumAndEpsilon``):
 
         momentum_t = final − (final − initial) · exp(−t / steps),   t = updates made before this one,
 
     with a constant rate (``epsilon_decay: NONE``). deepnet's update is w_delta ← momentum·w_delta + g;
     w ← w − ε·w_delta, which for a constant ε is ``SGD``'s velocity form with velocity = −ε·w_delta.
+
+    ``ramp="linear"`` with ``damped=True`` — Hinton et al. (arXiv:1207.0580, 2012, appendix A), the paper whose
+    dropout fine-tuning of the 784-500-500-2000 DBN gave the 0.92 % that Srivastava et al. (2014) tabulate:
+    the momentum rises linearly from initial to final over ``steps`` updates and stays there, and the gradient
+    enters damped by 1 − momentum,
+
+        Δw_t = p_t Δw_{t−1} − (1 − p_t) ε ⟨∂L/∂w⟩,
+
+    i.e. ``SGD``'s velocity form at rate (1 − p_t)·ε: in a steady state the step is ε⟨∂L/∂w⟩ whatever p_t.
+
     The update count is ``SGD.updates`` (in the checkpoint), so a resumed run goes on along the same ramp.
     """
 
+    RAMPS = ("exp", "linear")
+
     def __init__(self, params, lr=0.01, initial_momentum=0.5, final_momentum=0.9, momentum_steps=3000,
-                 lr_scale=None):
+                 lr_scale=None, ramp="exp", damped=False):
         self.initial_momentum = check_number(initial_momentum, "initial_momentum", 0.0, 1.0, high_open=True)
         self.final_momentum = check_number(final_momentum, "final_momentum", 0.0, 1.0, high_open=True)
         self.momentum_steps = check_positive_int(momentum_steps, "momentum_steps")
-        super().__init__(params, lr=lr, momentum=initial_momentum, lr_scale=lr_scale)
+        if ramp not in self.RAMPS:
+            raise ValueError(f"ramp must be one of {self.RAMPS}, got {ramp!r}")
+        if not isinstance(damped, bool):
+            raise TypeError(f"damped must be True or False, got {type(damped).__name__}")
+        self.ramp, self.damped = ramp, damped
+        super().__init__(params, lr=lr, momentum=initial_momentum, lr_scale=lr_scale)  # its set_epoch(0) follows the ramp
 
     def momentum_at(self, t):
         """The momentum of update t (0-based)."""
-        return self.final_momentum - (self.final_momentum - self.initial_momentum) * math.exp(-t / self.momentum_steps)
+        lo, hi = self.initial_momentum, self.final_momentum
+        if self.ramp == "linear":
+            return lo + (hi - lo) * min(t / self.momentum_steps, 1.0)
+        return hi - (hi - lo) * math.exp(-t / self.momentum_steps)
+
+    def _follow_ramp(self):
+        self.momentum = self.momentum_at(self.updates)
+        if self.damped:
+            self.lr = self.base_lr * (1.0 - self.momentum)
 
     def set_epoch(self, epoch):
         super().set_epoch(epoch)
-        self.momentum = self.momentum_at(self.updates)
+        self.base_lr = self.lr
+        self._follow_ramp()
 
     def step(self, grads, n_rows=None):
-        self.momentum = self.momentum_at(self.updates)
+        self._follow_ramp()
         super().step(grads, n_rows)
 
 
 #: Srivastava's DBN fine-tuning (deepnet examples/dbn/mnist_classifier.pbtxt, train_classifier.pbtxt)
 SRIVASTAVA = dict(lr=0.01, initial_momentum=0.5, final_momentum=0.9, momentum_steps=3000, dropout_input=0.2,
                   dropout_hidden=0.5, weight_decay=1e-3, batch_size=100, updates=1_000_000)
+
+#: Hinton et al. (arXiv:1207.0580, 2012, appendix A: "dropout finetuning" of the 784-500-500-2000 DBN, the source
+#: of the 0.92 %): ε = 1.0 constant in Δw = pΔw − (1 − p)ε⟨∂L/∂w⟩, p from 0.5 to 0.99 linearly over the first 500
+#: epochs (of 600 updates: 60 000 images, batches of 100) then 0.99, dropout 0.2 / 0.5, no weight decay, no
+#: max-norm bound, 1 000 epochs. Corroborated by MGL's reproduction (melisgl/mgl, examples/mnist.lisp,
+#: ``train-mnist/1`` with ``:dropoutp t``: learning-rate 1 scaled by 1 − momentum, momentum 0.5 → 0.99 linear over
+#: min(500, epochs/2) epochs, 1 000 epochs, ``:l2-upper-bound nil``, no weight penalty — it adds a 0.998 rate
+#: decay and 10 softmax-only epochs first, which the paper does not describe).
+HINTON_2012 = dict(lr=1.0, initial_momentum=0.5, final_momentum=0.99, momentum_steps=500 * 600, ramp="linear",
+                   damped=True, dropout_input=0.2, dropout_hidden=0.5, weight_decay=0.0, batch_size=100,
+                   updates=1000 * 600)
 
 
 def retentions(mlp):
@@ -355,12 +394,23 @@ def retentions(mlp):
 
 def srivastava_mlp(stack, n_classes, rng, dropout_input=0.2, dropout_hidden=0.5, weight_decay=1e-3):
     """The pretrained stack as an inverted-dropout MLP whose decay makes deepnet's update exact (module docstring):
-    ``WeightDecay(λ, scale={W_l: 1/q_{l−1}²})``. Pair it with ``dropout_lr_scale(mlp)`` as SGD's ``lr_scale``."""
+    ``WeightDecay(λ, scale={W_l: 1/q_{l−1}²})``. Pair it with ``dropout_lr_scale(mlp)`` as SGD's ``lr_scale``.
+
+    The softmax layer starts as deepnet's example starts it (``mnist_classifier.pbtxt``: the output edge's weight
+    ``DENSE_GAUSSIAN_SQRT_FAN_IN``, σ = 1; the output bias ``CONSTANT``, 0): ``parameter.py`` l. 50–57 draws
+    W_s ~ N(0, σ² / dimensions[1]), and for a dense edge ``edge.py`` l. 164 sets dimensions = [node1, node2], so
+    the "fan-in" it divides by is the *output* size, n_classes (std 1/√10 ≈ 0.32 for MNIST), not the 2 000 inputs.
+    In the inverted-dropout units the lab trains, W_L = q_{L−1} · W_s (module docstring). Drawn from ``rng``.
+    """
     n_layers = len(stack) + 1
     q = [1.0 - dropout_input] + [1.0 - dropout_hidden] * (n_layers - 1)
     decay = WeightDecay(weight_decay, scale={f"W{l}": 1.0 / q[l - 1] ** 2 for l in range(1, n_layers + 1)})
-    return to_mlp(stack, n_classes, rng=rng, dropout_input=dropout_input, dropout_hidden=dropout_hidden,
-                  penalties=[decay])
+    mlp = to_mlp(stack, n_classes, rng=rng, dropout_input=dropout_input, dropout_hidden=dropout_hidden,
+                 penalties=[decay])
+    W, b = mlp.params[f"W{n_layers}"], mlp.params[f"b{n_layers}"]
+    W[...] = q[-1] * mlp.rng.standard_normal(W.shape) / math.sqrt(n_classes)
+    b[...] = 0.0
+    return mlp
 
 
 def dropout_lr_scale(mlp):
@@ -370,7 +420,7 @@ def dropout_lr_scale(mlp):
 
 def fine_tune_srivastava(mlp, x, y, updates=1_000_000, lr=0.01, initial_momentum=0.5, final_momentum=0.9,
                          momentum_steps=3000, batch_size=100, rng=None, monitors=None, monitor_every=1,
-                         verbose=False, callbacks=(), checkpoint=None):
+                         verbose=False, callbacks=(), checkpoint=None, ramp="exp", damped=False):
     """Srivastava's dropout fine-tuning of a pretrained ``mlp`` (from ``srivastava_mlp``) for ``updates`` updates.
 
     The Trainer counts epochs: training runs ceil(updates / batches per epoch) epochs, so the updates made are
@@ -386,7 +436,7 @@ def fine_tune_srivastava(mlp, x, y, updates=1_000_000, lr=0.01, initial_momentum
     monitor_every = check_positive_int(monitor_every, "monitor_every")
     per_epoch = math.ceil(len(x) / check_positive_int(batch_size, "batch_size"))
     optimizer = RampedMomentumSGD(mlp.params, lr, initial_momentum, final_momentum, momentum_steps,
-                                  lr_scale=dropout_lr_scale(mlp))
+                                  lr_scale=dropout_lr_scale(mlp), ramp=ramp, damped=damped)
 
     epochs = math.ceil(updates / per_epoch)
 

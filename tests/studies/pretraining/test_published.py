@@ -201,6 +201,21 @@ def test_hs_mlp_keeps_the_stack_and_draws_w_class_as_backpropclassify():
     assert mlp.weight_decay == 0 and not mlp.penalties
 
 
+def test_srivastava_mlp_keeps_the_stack_and_draws_the_output_layer_as_deepnet():
+    """W_s ~ N(0, 1/n_classes) (deepnet divides by dimensions[1], the output size), zero bias, times q in the
+    inverted-dropout units; the same rng gives the same net."""
+    x = load_mnist(n_train=300, n_valid=1, n_test=1).x_train
+    stack = greedy_pretrain(x, (30, 400), LayerSettings(epochs=1), rng=0)
+    mlp = srivastava_mlp(stack, 10, np.random.default_rng(0), dropout_input=0.2, dropout_hidden=0.5)
+    for l, layer in enumerate(stack, start=1):
+        np.testing.assert_array_equal(mlp.params[f"W{l}"], layer.W)
+    top = mlp.params["W3"] / 0.5  # back to deepnet's standard-dropout units
+    assert abs(top.std() - 1 / np.sqrt(10)) < 0.02 and abs(top.mean()) < 0.02
+    assert not np.any(mlp.params["b3"])
+    again = srivastava_mlp(stack, 10, np.random.default_rng(0), dropout_input=0.2, dropout_hidden=0.5)
+    np.testing.assert_array_equal(again.params["W3"], mlp.params["W3"])
+
+
 class _Interrupt(Exception):
     pass
 
@@ -248,6 +263,35 @@ def test_momentum_rises_per_update_as_deepnet_and_resumes_on_the_ramp():
     other.load_state(opt.state())
     other.set_epoch(1)
     assert other.updates == 5 and other.momentum == opt.momentum_at(5)
+
+
+def test_hinton_2012_ramp_is_linear_and_damps_the_gradient_by_one_minus_momentum():
+    """arXiv:1207.0580 appendix A: Δw_t = p_t Δw_{t−1} − (1 − p_t) ε ⟨∂L/∂w⟩, p_t linear from 0.5 to 0.99 over the
+    ramp, then 0.99 — checked against that recursion written out, through a resume; bad settings refused."""
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal((2, 3)) for _ in range(7)]
+    w = {"W": np.zeros((2, 3))}
+    opt = RampedMomentumSGD(w, lr=1.0, initial_momentum=0.5, final_momentum=0.99, momentum_steps=4,
+                            ramp="linear", damped=True)
+    for g in grads[:3]:
+        opt.step({"W": g})
+    other = RampedMomentumSGD({"W": w["W"].copy()}, lr=1.0, initial_momentum=0.5, final_momentum=0.99,
+                              momentum_steps=4, ramp="linear", damped=True)
+    other.load_state(opt.state())
+    other.set_epoch(1)
+    for g in grads[3:]:
+        other.step({"W": g})
+    ref, dw = np.zeros((2, 3)), np.zeros((2, 3))
+    for t, g in enumerate(grads):
+        p = 0.5 + 0.49 * min(t / 4, 1.0)
+        dw = p * dw - (1 - p) * 1.0 * g
+        ref = ref + dw
+    np.testing.assert_allclose(other.params["W"], ref, rtol=1e-12, atol=1e-14)
+    assert other.momentum == pytest.approx(0.99) and other.lr == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="ramp"):
+        RampedMomentumSGD({"W": np.zeros(2)}, ramp="cosine")
+    with pytest.raises(TypeError, match="damped"):
+        RampedMomentumSGD({"W": np.zeros(2)}, damped="yes")
 
 
 def test_inverted_dropout_update_is_deepnets_update_of_the_scaled_weights():
