@@ -386,6 +386,9 @@ HINTON_2012 = dict(lr=1.0, initial_momentum=0.5, final_momentum=0.99, momentum_s
                    damped=True, dropout_input=0.2, dropout_hidden=0.5, weight_decay=0.0, batch_size=100,
                    updates=1000 * 600)
 
+#: The published dropout fine-tunings by name (the experiment's ``PUBLISHED[mode]["dropout_protocol"]``).
+DROPOUT_PROTOCOLS = {"deepnet": SRIVASTAVA, "hinton2012": HINTON_2012}
+
 
 def retentions(mlp):
     """q_{l−1} = 1 − p of the units feeding W_l: the input's for W1, the hidden layers' above."""
