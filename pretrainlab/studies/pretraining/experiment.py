@@ -77,7 +77,7 @@ SETTINGS = {
 # pretrain_epochs 50 (mnistclassify.m: maxepoch=50); hs_epochs 200 (backpropclassify.m: maxepoch=200), hs_batch
 # 1000 (10 × makebatches.m's 100), hs_line_searches 3 (max_iter=3), hs_top_epochs 5 (if epoch<6: w_class alone);
 # dropout_protocol "hinton2012" (``published.HINTON_2012``, chosen over deepnet's example on the validation images:
-# docs/study2.md, docs/probes/srivastava_decay.py) and srivastava_updates 600 000 in "full" (its 1 000 epochs of
+# docs/study2.md, docs/probes/dropout_fine_tuning.py) and srivastava_updates 600 000 in "full" (its 1 000 epochs of
 # 600 updates; Srivastava et al. 2014 App. B.1 say "about 1 M" for their dropout nets in general), the
 # validation and test errors recorded every monitor_every epochs (never used to stop; in "full", every 5 epochs =
 # 2 500 updates on 50 000 images: a 10 000-image pass costs ~5 % of an epoch of 500 updates).

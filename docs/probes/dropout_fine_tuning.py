@@ -9,7 +9,7 @@ validation error (10 000 images), the training loss and the norm ‖W_l‖ of ea
 ``deepnet:λ`` (``published.SRIVASTAVA`` with L2 cost λ; λ = 0 is the control that lacks only the decay) or
 ``hinton2012`` (``published.HINTON_2012``: ε = 1.0 damped by 1 − p, p 0.5 → 0.99 linearly, no decay).
 
-    OPENBLAS_NUM_THREADS=1 python docs/probes/srivastava_decay.py STACK_DIR OUT.json FIG.png SETTING ...
+    OPENBLAS_NUM_THREADS=1 python docs/probes/dropout_fine_tuning.py STACK_DIR OUT.json FIG.png SETTING ...
 
 ``STACK_DIR`` holds ``stack-dbn-hs-seed0-layer{1,2,3}.npz`` (the study's ``--out`` folder). About 20–30 s of one
 core per epoch.
