@@ -1,6 +1,6 @@
 """Study 3's results page from a run's ``results.json``: the Markdown tables and the figures in ``docs/figures``.
 
-    python docs/probes/diversify_tables.py pretrainlab-runs/diversify/full-seed0/results.json [FIGDIR]
+    python docs/probes/diversify_tables.py pretrainlab-runs/diversify/full-seed0/results.json [FIGDIR [PREFIX]]
 
 Prints two Markdown tables — test error per arm (mean ± sample std over seeds, each seed's value, the epochs
 fine-tuned, the mean seconds per unit) and the paired differences (``experiment.paired_comparisons``, 95 % t
@@ -23,6 +23,7 @@ PAIRS = {"none": "— (no penalty)", "different": "different-label pairs (DR)",
 
 results = json.loads(Path(sys.argv[1]).read_text())
 figdir = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("docs/figures")
+prefix = sys.argv[3] if len(sys.argv) > 3 else "diversify_controls"
 runs = results["runs"]
 print(f"runs: {len(runs)}, complete: {results.get('complete')}\n")
 
@@ -55,5 +56,5 @@ figures = {"convergence": plot_convergence(shown), "error_vs_alpha": plot_error_
            "grad_norms": plot_grad_norms(shown, "ce"), "grad_norms_total": plot_grad_norms(shown, "total"),
            "paired_differences": plot_paired_differences(results["paired"])}
 for name, fig in figures.items():
-    fig.savefig(figdir / f"diversify_{name}.png", dpi=110)
-print("\nfigures:", ", ".join(f"{figdir}/diversify_{k}.png" for k in figures), file=sys.stderr)
+    fig.savefig(figdir / f"{prefix}_{name}.png", dpi=110)
+print("\nfigures:", ", ".join(f"{figdir}/{prefix}_{k}.png" for k in figures), file=sys.stderr)
