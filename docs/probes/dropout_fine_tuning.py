@@ -11,6 +11,7 @@ validation error (10 000 images), the training loss and the norm ‖W_l‖ of ea
 
     OPENBLAS_NUM_THREADS=1 python docs/probes/dropout_fine_tuning.py STACK_DIR OUT.json FIG.png SETTING ...
 
+(run as ``… hinton2012 deepnet:0``; with no SETTING it only redraws FIG.png from OUT.json).
 ``STACK_DIR`` holds ``stack-dbn-hs-seed0-layer{1,2,3}.npz`` (the study's ``--out`` folder). About 20–30 s of one
 core per epoch.
 """
@@ -24,15 +25,16 @@ import numpy as np
 from pretrainlab.checkpoint import load_model
 from pretrainlab.data import load_mnist
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 from pretrainlab.pretrain import error_rate
 from pretrainlab.studies.pretraining.published import HINTON_2012, SRIVASTAVA, fine_tune_srivastava, srivastava_mlp
 
 EPOCHS, SEED = 20, 0
 stack_dir, out_json, out_fig = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-settings = sys.argv[4:] or ["deepnet:0", "hinton2012"]
+settings = sys.argv[4:]  # none named: only redraw FIG.png from OUT.json
 
 data = load_mnist()  # 50 000 / 10 000 / 10 000, as the arm
-stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)]
+stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)] if settings else None
 per_epoch = -(-len(data.x_train) // SRIVASTAVA["batch_size"])
 out = json.loads(out_json.read_text()) if out_json.is_file() else {}  # settings run before are kept
 out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols={"deepnet": SRIVASTAVA,
@@ -85,6 +87,8 @@ for key, run in out["runs"].items():
 ax1.set(xlabel="epoch (500 updates)", ylabel="validation error (%)", yscale="log",
         title="dropout fine-tuning of the dbn-hs stack (seed 0)")
 ax2.set(xlabel="epoch", ylabel="‖W1‖ (Frobenius)", title="first-layer weights")
+for axis in (ax1.yaxis.set_major_formatter, ax1.yaxis.set_minor_formatter):  # 2, not 2×10⁰
+    axis(FormatStrFormatter("%g"))
 for ax in (ax1, ax2):
     ax.grid(alpha=0.3)
     ax.legend()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 
 from pretrainlab.checkpoint import read_meta, read_npz
 
@@ -40,6 +41,8 @@ for name, u in units.items():
     ax.plot(e, 100 * v, marker=".", label=f"{name} ({u['monitor'].replace('_', ' ')})")
 ax.set(xlabel="epoch", ylabel="error (%)", yscale="log", title="study 2, published arms: curves so far")
 ax.grid(alpha=0.3, which="both")
+for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):  # 1.4, not 1.4×10⁰
+    axis(FormatStrFormatter("%g"))
 ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(fig_path, dpi=110)
