@@ -2,12 +2,12 @@
 
 The arm's first run (seed 0, λ = 1e-3 from deepnet's ``examples/dbn/mnist_classifier.pbtxt``) saw its validation
 error *rise* from 6.68 % (epoch 15) to 10.4 % (epoch 60) while ½λΣ‖W‖² dominated its loss. This probe fine-tunes
-the same pretrained ``dbn-hs`` stack (seed 0) with everything else of the arm unchanged — ε = 0.01, momentum
-0.5 → 0.9, dropout 0.2/0.5, weights at the paper's 1/q scale, batch 100, the same seed — for ``EPOCHS`` epochs
-on the 50 000 training images at each setting named on the command line, recording after every epoch the
-validation error (10 000 images), the training loss and the norm ‖W_l‖ of each weight matrix. A setting is
-``deepnet:λ`` (``published.SRIVASTAVA`` with L2 cost λ; λ = 0 is the control that lacks only the decay) or
-``hinton2012`` (``published.HINTON_2012``: ε = 1.0 damped by 1 − p, p 0.5 → 0.99 linearly, no decay).
+the same pretrained ``dbn-hs`` stack (seed 0), with the same seed, for ``EPOCHS`` epochs on the 50 000 training
+images at each published setting named on the command line — dropout 0.2/0.5, weights at the paper's 1/q scale and
+batch 100 in all — recording after every epoch the validation error (10 000 images), the training loss and the
+norm ‖W_l‖ of each weight matrix. A setting is ``deepnet:λ`` (``published.SRIVASTAVA``: ε = 0.01, momentum
+0.5 → 0.9, with L2 cost λ; λ = 0 is the control that lacks only the decay) or ``hinton2012``
+(``published.HINTON_2012``: ε = 1.0 damped by 1 − p, p 0.5 → 0.99 linearly, no decay).
 
     OPENBLAS_NUM_THREADS=1 python docs/probes/dropout_fine_tuning.py STACK_DIR OUT.json FIG.png SETTING ...
 
@@ -27,7 +27,8 @@ from pretrainlab.data import load_mnist
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 from pretrainlab.pretrain import error_rate
-from pretrainlab.studies.pretraining.published import HINTON_2012, SRIVASTAVA, fine_tune_srivastava, srivastava_mlp
+from pretrainlab.studies.pretraining.published import (DROPOUT_PROTOCOLS, SRIVASTAVA, fine_tune_srivastava,
+                                                        split_protocol, srivastava_mlp)
 
 EPOCHS, SEED = 20, 0
 stack_dir, out_json, out_fig = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -37,19 +38,17 @@ data = load_mnist()  # 50 000 / 10 000 / 10 000, as the arm
 stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)] if settings else None
 per_epoch = -(-len(data.x_train) // SRIVASTAVA["batch_size"])
 out = json.loads(out_json.read_text()) if out_json.is_file() else {}  # settings run before are kept
-out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols={"deepnet": SRIVASTAVA,
-                                                                             "hinton2012": HINTON_2012})
+out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols=DROPOUT_PROTOCOLS)
 out.setdefault("runs", {})
 
 
 def protocol(setting):
-    """The fine-tuning settings (``fine_tune_srivastava``'s keywords) and the start net's, by name."""
+    """``split_protocol`` of the setting named (an L2 cost after the colon replaces the protocol's)."""
     name, _, lam = setting.partition(":")
-    kw = dict({"deepnet": SRIVASTAVA, "hinton2012": HINTON_2012}[name])
+    net, kw = split_protocol(DROPOUT_PROTOCOLS[name])
     if lam:
-        kw["weight_decay"] = float(lam)
-    net = {k: kw.pop(k) for k in ("dropout_input", "dropout_hidden", "weight_decay")}
-    kw.pop("updates")
+        net["weight_decay"] = float(lam)
+    kw["updates"] = EPOCHS * per_epoch
     return kw, net
 
 
@@ -68,7 +67,7 @@ for setting in settings:
         return error_rate(m, data.x_valid, data.y_valid)
 
     t0 = time.perf_counter()
-    history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, updates=EPOCHS * per_epoch, rng=mlp.rng,
+    history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, rng=mlp.rng,
                                         monitors={"valid_error": record}, verbose=False, **kw)
     run = {"setting": setting, **net, "start_norms": start_norms, "start_valid_error": start_valid,
            "valid_error": list(map(float, history["valid_error"])), "loss": list(map(float, history["loss"])),

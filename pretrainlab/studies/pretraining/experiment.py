@@ -45,7 +45,7 @@ from ...mlp import MLP
 from ...plotting import finish_log_axes
 from ...pretrain import LayerSettings, error_rate, fine_tune_subset, load_or_pretrain, retrain_epochs, to_mlp
 from ...runner.provenance import environment
-from .published import DROPOUT_PROTOCOLS, fine_tune_hs, fine_tune_srivastava, hs_mlp, srivastava_mlp
+from .published import DROPOUT_PROTOCOLS, fine_tune_hs, fine_tune_srivastava, hs_mlp, split_protocol, srivastava_mlp
 from ...stats import mean_std
 from ...runner.sweep import budgeted, run_units
 from ...runner.experiments import prepare, run_and_save
@@ -246,15 +246,13 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
                       test_curve_retrain=history["test_error"], loss_curve_retrain=history["loss"],
                       seconds_retrain=time.perf_counter() - start, train_seconds_retrain=float(sum(history["time"])))
     else:
-        kw = dict(DROPOUT_PROTOCOLS[pub["dropout_protocol"]], updates=pub["srivastava_updates"])
-        lengths = dict(updates=kw.pop("updates"), batch_size=kw.pop("batch_size"))
-        start_net = dict(dropout_input=kw.pop("dropout_input"), dropout_hidden=kw.pop("dropout_hidden"),
-                         weight_decay=kw.pop("weight_decay"))
+        start_net, kw = split_protocol(DROPOUT_PROTOCOLS[pub["dropout_protocol"]])
+        kw["updates"] = pub["srivastava_updates"]
         mlp = srivastava_mlp(stack, 10, np.random.default_rng(seed), **start_net)
         valid_error = {"valid_error": lambda m: error_rate(m, data.x_valid, data.y_valid)}
         history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, rng=mlp.rng, monitors=valid_error,
                                             monitor_every=pub["monitor_every"], verbose=verbose, callbacks=callbacks,
-                                            checkpoint=paths["fine-tune"], **lengths, **kw)
+                                            checkpoint=paths["fine-tune"], **kw)
         curve = np.asarray(history["valid_error"])
         record.update(test_error=error_rate(mlp, data.x_test, data.y_test), valid_error=float(np.nanmin(curve)),
                       valid_error_last=float(curve[-1]), best_valid_epoch=int(np.nanargmin(curve)) + 1,
@@ -264,7 +262,7 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
         mlp = srivastava_mlp(stack, 10, np.random.default_rng(seed), **start_net)
         history, opt = fine_tune_srivastava(mlp, x_all, y_all, rng=mlp.rng, monitors=test_error,
                                             monitor_every=pub["monitor_every"], verbose=verbose, callbacks=callbacks,
-                                            checkpoint=paths["retrain"], **lengths, **kw)
+                                            checkpoint=paths["retrain"], **kw)
         record.update(test_error_retrain=error_rate(mlp, data.x_test, data.y_test), retrain_epochs=len(history),
                       updates_retrain=int(opt.updates), test_curve_retrain=history["test_error"],
                       seconds_retrain=time.perf_counter() - start, train_seconds_retrain=float(sum(history["time"])))

@@ -390,6 +390,14 @@ HINTON_2012 = dict(lr=1.0, initial_momentum=0.5, final_momentum=0.99, momentum_s
 DROPOUT_PROTOCOLS = {"deepnet": SRIVASTAVA, "hinton2012": HINTON_2012}
 
 
+def split_protocol(protocol):
+    """One of ``DROPOUT_PROTOCOLS`` as ``(start_net, fine_tune)``: the keywords of ``srivastava_mlp`` (dropout rates,
+    L2 cost) and those of ``fine_tune_srivastava`` (everything else: rate, momentum ramp, batch size, updates)."""
+    fine_tune = dict(protocol)
+    start_net = {k: fine_tune.pop(k) for k in ("dropout_input", "dropout_hidden", "weight_decay")}
+    return start_net, fine_tune
+
+
 def retentions(mlp):
     """q_{l−1} = 1 − p of the units feeding W_l: the input's for W1, the hidden layers' above."""
     return [1.0 - mlp.dropout_input] + [1.0 - mlp.dropout_hidden] * (mlp.n_layers - 1)
