@@ -25,7 +25,7 @@ import numpy as np
 from pretrainlab.checkpoint import load_model
 from pretrainlab.data import load_mnist
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter
+from pretrainlab.plotting import finish_log_axes
 from pretrainlab.pretrain import error_rate
 from pretrainlab.studies.pretraining.published import (DROPOUT_PROTOCOLS, SRIVASTAVA, fine_tune_srivastava,
                                                         split_protocol, srivastava_mlp)
@@ -34,11 +34,13 @@ EPOCHS, SEED = 20, 0
 stack_dir, out_json, out_fig = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 settings = sys.argv[4:]  # none named: only redraw FIG.png from OUT.json
 
-data = load_mnist()  # 50 000 / 10 000 / 10 000, as the arm
-stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)] if settings else None
-per_epoch = -(-len(data.x_train) // SRIVASTAVA["batch_size"])
 out = json.loads(out_json.read_text()) if out_json.is_file() else {}  # settings run before are kept
-out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols=DROPOUT_PROTOCOLS)
+data = stack = per_epoch = None  # a redraw needs neither MNIST nor the stack
+if settings:
+    data = load_mnist()  # 50 000 / 10 000 / 10 000, as the arm
+    stack = [load_model(stack_dir / f"stack-dbn-hs-seed{SEED}-layer{i}.npz") for i in (1, 2, 3)]
+    per_epoch = -(-len(data.x_train) // SRIVASTAVA["batch_size"])
+    out.update(epochs=EPOCHS, seed=SEED, updates_per_epoch=per_epoch, protocols=DROPOUT_PROTOCOLS)
 out.setdefault("runs", {})
 
 
@@ -83,14 +85,11 @@ for key, run in out["runs"].items():
     e = np.arange(1, len(run["valid_error"]) + 1)
     ax1.plot(e, 100 * np.asarray(run["valid_error"]), marker="o", ms=3, label=key)
     ax2.plot(np.r_[0, e], [run["start_norms"]["W1"]] + [n["W1"] for n in run["norms"]], label=key)
-ax1.set(xlabel="epoch (500 updates)", ylabel="validation error (%)", yscale="log",
-        title="dropout fine-tuning of the dbn-hs stack (seed 0)")
+finish_log_axes(ax1, xlabel="epoch (500 updates)", ylabel="validation error (%)",
+                title="dropout fine-tuning of the dbn-hs stack (seed 0)")
 ax2.set(xlabel="epoch", ylabel="‖W1‖ (Frobenius)", title="first-layer weights")
-for axis in (ax1.yaxis.set_major_formatter, ax1.yaxis.set_minor_formatter):  # 2, not 2×10⁰
-    axis(FormatStrFormatter("%g"))
-for ax in (ax1, ax2):
-    ax.grid(alpha=0.3)
-    ax.legend()
+ax2.grid(alpha=0.3)
+ax2.legend()
 fig.tight_layout()
 fig.savefig(out_fig, dpi=110)
 print("wrote", out_json, out_fig)

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from pretrainlab.checkpoint import read_meta, read_npz
+from pretrainlab.plotting import finish_log_axes
 
 out = Path(sys.argv[1])
 json_path = Path(sys.argv[2] if len(sys.argv) > 2 else "docs/results/drsae-author-partial.json")
@@ -48,11 +49,10 @@ for key, m in models.items():
     if "discriminative" in m:
         ax2.plot(m["discriminative"]["epoch"], 100 * np.asarray(m["discriminative"]["valid"]), label=key)
 ax1.set(xlabel="unsupervised epoch", ylabel="validation L^U (per image)", title="phase 1: sparse coding loss")
-ax2.set(xlabel="discriminative epoch", ylabel="validation error (%)", yscale="log",
-        title="phase 2: validation error (run in progress)")
-for ax in (ax1, ax2):
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+finish_log_axes(ax2, 8, xlabel="discriminative epoch", ylabel="validation error (%)",
+                title="phase 2: validation error (run in progress)")
+ax1.grid(alpha=0.3)
+ax1.legend(fontsize=8)
 fig.savefig(fig_path, dpi=100)
 for key, m in models.items():
     print(key, {k: v for k, v in m.items() if k in ("best_valid_error", "best_epoch", "finished")},

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter
 
 from pretrainlab.checkpoint import read_meta, read_npz
+from pretrainlab.plotting import finish_log_axes
 
 out, json_path, fig_path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 units = {}
@@ -39,11 +39,8 @@ for name, u in units.items():
     e = np.array([e for e, v in zip(u["epoch"], u[u["monitor"]]) if v is not None])
     v = np.array([v for v in u[u["monitor"]] if v is not None])
     ax.plot(e, 100 * v, marker=".", label=f"{name} ({u['monitor'].replace('_', ' ')})")
-ax.set(xlabel="epoch", ylabel="error (%)", yscale="log", title="study 2, published arms: curves so far")
-ax.grid(alpha=0.3, which="both")
-for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):  # 1.4, not 1.4×10⁰
-    axis(FormatStrFormatter("%g"))
-ax.legend(fontsize=8)
+finish_log_axes(ax, 8, xlabel="epoch", ylabel="error (%)",
+                title="study 2, published arms: curves so far")
 fig.tight_layout()
 fig.savefig(fig_path, dpi=110)
 for name, u in units.items():
