@@ -131,6 +131,11 @@ def line_search(f, x, f0, g0, s, t, budget=MAX_EVALUATIONS):
     return accepted, t, f3, g3, evaluations, lowest
 
 
+def _steepest_descent(g):
+    """The direction s = −∇f and its slope ∇fᵀs = −‖∇f‖²: where every minimisation starts and restarts."""
+    return -g, -float(g @ g)
+
+
 def minimize_cg(f, x, line_searches):
     """Polak–Ribière conjugate gradients from x with at most ``line_searches`` line searches (``line_search``).
 
@@ -142,8 +147,7 @@ def minimize_cg(f, x, line_searches):
     """
     f0, g0 = f(x)
     evaluations, searches, accepted, failed_before = 1, 0, 0, False
-    s = -g0
-    d0 = float(-s @ s)
+    s, d0 = _steepest_descent(g0)
     t = 1.0 / (1.0 - d0)
     while searches < line_searches:
         searches += 1
@@ -155,15 +159,13 @@ def minimize_cg(f, x, line_searches):
             f0, g0 = f3, g3
             slope_before, d0 = d0, float(g0 @ s)
             if d0 > 0:  # not downhill: steepest descent
-                s = -g0
-                d0 = float(-s @ s)
+                s, d0 = _steepest_descent(g0)
             t *= min(RATIO, slope_before / (d0 - np.finfo(float).tiny))
         else:
             x, f0, g0 = lowest
             if failed_before or searches >= line_searches:
                 break
-            s = -g0
-            d0 = float(-s @ s)
+            s, d0 = _steepest_descent(g0)
             t = 1.0 / (1.0 - d0)
             failed_before = True
     return x, f0, evaluations, searches, accepted
