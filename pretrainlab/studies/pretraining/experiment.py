@@ -25,9 +25,9 @@ negative visibles, W ~ 0.1·N(0, 1), zero biases) pretrained on all 60 000 train
 as ``mnistclassify.m`` does; no labels are read). ``dbn-hs``: conjugate gradients on all 60 000 labelled images
 for 200 epochs (``test_error_retrain``; there is no validation run in that protocol). ``dbn-dropout-srivastava``:
 the published dropout SGD (``PUBLISHED[mode]["dropout_protocol"]``: Hinton et al. 2012's, the source of the 0.92 %
-Srivastava et al. tabulate) for a fixed number of updates on the 50 000 training images with the validation curve
-recorded (``test_error``, ``valid_curve``), then from the same start on all 60 000 for the same number of updates
-(``test_error_retrain``). ``run(arms=…)`` (the CLI's ``--arms``) runs a subset of the arms.
+Srivastava et al. tabulate) for a fixed number of updates on all 60 000 images (``test_error_retrain``) —
+in the quick and default modes first on the 50 000 training images with the validation curve recorded
+(``test_error``, ``valid_curve``; ``PUBLISHED[mode]["dropout_validation"]`` says why --full skips it). ``run(arms=…)`` (the CLI's ``--arms``) runs a subset of the arms.
 
 Everything is saved as it is computed (each pretrained layer, a checkpoint after every fine-tuning epoch,
 results.json after each fine-tuning), and a rerun with the same ``--out`` skips what is done and goes on with what
@@ -81,13 +81,21 @@ SETTINGS = {
 # 600 updates; Srivastava et al. 2014 App. B.1 say "about 1 M" for their dropout nets in general), the
 # validation and test errors recorded every monitor_every epochs (never used to stop; in "full", every 5 epochs =
 # 2 500 updates on 50 000 images: a 10 000-image pass costs ~5 % of an epoch of 500 updates).
+# dropout_validation: whether the dropout arm first trains on the 50 000 training images with the validation curve
+# recorded (the lab's look at where the curve flattens) before the protocol's own run on all 60 000. In "full" it
+# is off: seed 0's validation run (3–4 Dec 2026, epochs 1–1 033 of 1 200, docs/results/
+# pretraining-published-dropout-progress.json) showed the curve flat from epoch ≈ 600, when the momentum reaches
+# 0.99, so every seed goes straight to the published 600 000 updates on 60 000 images (issue 30: "measure where the
+# validation curve flattens on one seed first and justify the length used for the others").
 PUBLISHED = {
     "quick": dict(pretrain_epochs=2, hs_epochs=3, hs_batch=1000, hs_line_searches=3, hs_top_epochs=1,
-                  dropout_protocol="hinton2012", srivastava_updates=200, monitor_every=1),
+                  dropout_protocol="hinton2012", srivastava_updates=200, monitor_every=1, dropout_validation=True),
     "default": dict(pretrain_epochs=10, hs_epochs=20, hs_batch=1000, hs_line_searches=3, hs_top_epochs=5,
-                    dropout_protocol="hinton2012", srivastava_updates=50_000, monitor_every=1),
+                    dropout_protocol="hinton2012", srivastava_updates=50_000, monitor_every=1,
+                    dropout_validation=True),
     "full": dict(pretrain_epochs=50, hs_epochs=200, hs_batch=1000, hs_line_searches=3, hs_top_epochs=5,
-                 dropout_protocol="hinton2012", srivastava_updates=600_000, monitor_every=5),
+                 dropout_protocol="hinton2012", srivastava_updates=600_000, monitor_every=5,
+                 dropout_validation=False),
 }
 # Hinton & Salakhutdinov's rbm.m (as mnistclassify.m calls it for 500, 500 and 2000 units): epsilonw = epsilonvb =
 # epsilonhb = 0.1, weightcost 0.0002, momentum 0.5 then 0.9 from epoch 6 (LayerSettings' switch after 5 epochs),
@@ -225,8 +233,8 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
     ``dbn-hs``: ``published.fine_tune_hs`` on all 60 000 images for ``pub["hs_epochs"]`` epochs; the test error
     after each epoch is recorded as backpropclassify.m prints it (``test_curve``), never used to choose anything.
     ``dbn-dropout-srivastava``: ``published.fine_tune_srivastava`` for ``pub["srivastava_updates"]`` updates on the
-    training images (``valid_curve``, ``test_error``), then from the same start on all 60 000 for the same
-    number (``test_curve_retrain``, ``test_error_retrain``). Each fine-tuning starts from the same MLP for the
+    training images (``valid_curve``, ``test_error``; only if ``pub["dropout_validation"]``), then from the same
+    start on all 60 000 for the same number (``test_curve_retrain``, ``test_error_retrain``). Each fine-tuning starts from the same MLP for the
     same seed (``np.random.default_rng(seed)``).
     """
     x_all, y_all = all_images(data)
@@ -249,17 +257,18 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
         start_net, kw = split_protocol(DROPOUT_PROTOCOLS[pub["dropout_protocol"]])
         kw["updates"] = pub["srivastava_updates"]
         mlp = srivastava_mlp(stack, 10, np.random.default_rng(seed), **start_net)
-        valid_error = {"valid_error": lambda m: error_rate(m, data.x_valid, data.y_valid)}
-        history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, rng=mlp.rng, monitors=valid_error,
-                                            monitor_every=pub["monitor_every"], verbose=verbose, callbacks=callbacks,
-                                            checkpoint=paths["fine-tune"], **kw)
-        curve = np.asarray(history["valid_error"])
-        record.update(test_error=error_rate(mlp, data.x_test, data.y_test), valid_error=float(np.nanmin(curve)),
-                      valid_error_last=float(curve[-1]), best_valid_epoch=int(np.nanargmin(curve)) + 1,
-                      epochs=len(history), updates=int(opt.updates), valid_curve=history["valid_error"],
-                      seconds=time.perf_counter() - start, train_seconds=float(sum(history["time"])))
-        start = time.perf_counter()
-        mlp = srivastava_mlp(stack, 10, np.random.default_rng(seed), **start_net)
+        if pub["dropout_validation"]:
+            valid_error = {"valid_error": lambda m: error_rate(m, data.x_valid, data.y_valid)}
+            history, opt = fine_tune_srivastava(mlp, data.x_train, data.y_train, rng=mlp.rng, monitors=valid_error,
+                                                monitor_every=pub["monitor_every"], verbose=verbose,
+                                                callbacks=callbacks, checkpoint=paths["fine-tune"], **kw)
+            curve = np.asarray(history["valid_error"])
+            record.update(test_error=error_rate(mlp, data.x_test, data.y_test), valid_error=float(np.nanmin(curve)),
+                          valid_error_last=float(curve[-1]), best_valid_epoch=int(np.nanargmin(curve)) + 1,
+                          epochs=len(history), updates=int(opt.updates), valid_curve=history["valid_error"],
+                          seconds=time.perf_counter() - start, train_seconds=float(sum(history["time"])))
+            start = time.perf_counter()
+            mlp = srivastava_mlp(stack, 10, np.random.default_rng(seed), **start_net)
         history, opt = fine_tune_srivastava(mlp, x_all, y_all, rng=mlp.rng, monitors=test_error,
                                             monitor_every=pub["monitor_every"], verbose=verbose, callbacks=callbacks,
                                             checkpoint=paths["retrain"], **kw)

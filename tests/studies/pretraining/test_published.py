@@ -424,3 +424,14 @@ def test_cli_arms_and_seeds_are_checked_before_anything_is_written(tmp_path, cap
     assert "--arms" in capsys.readouterr().err and not (tmp_path / "b").exists()
     with pytest.raises(SystemExit):
         main(["experiment", "pretraining", "--quick", "--seeds", "0,x"])
+
+
+@pytest.mark.slow
+def test_dropout_arm_without_its_validation_run_trains_only_on_all_images(tmp_path, monkeypatch):
+    pub = dict(pretraining.PUBLISHED["quick"], dropout_validation=False)
+    monkeypatch.setitem(pretraining.PUBLISHED, "quick", pub)
+    results = pretraining.run("quick", tmp_path, verbose=False, arms=["dbn-dropout-srivastava"], threads_per_job=1)
+    (record,) = results["runs"]
+    assert "valid_curve" not in record and "test_error" not in record  # the 50 000-image run did not happen
+    assert record["updates_retrain"] >= pub["srivastava_updates"] and 0 <= record["test_error_retrain"] < 0.9
+    assert json.loads((tmp_path / "run.json").read_text())["options"]["published"]["dropout_validation"] is False
