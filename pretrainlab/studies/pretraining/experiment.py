@@ -27,7 +27,8 @@ for 200 epochs (``test_error_retrain``; there is no validation run in that proto
 the published dropout SGD (``PUBLISHED[mode]["dropout_protocol"]``: Hinton et al. 2012's, the source of the 0.92 %
 Srivastava et al. tabulate) for a fixed number of updates on all 60 000 images (``test_error_retrain``) —
 in the quick and default modes first on the 50 000 training images with the validation curve recorded
-(``test_error``, ``valid_curve``; ``PUBLISHED[mode]["dropout_validation"]`` says why --full skips it). ``run(arms=…)`` (the CLI's ``--arms``) runs a subset of the arms.
+(``test_error``, ``valid_curve``; ``PUBLISHED[mode]["dropout_validation"]`` says why --full skips it).
+``run(arms=…)`` (the CLI's ``--arms``) runs a subset of the arms.
 
 Everything is saved as it is computed (each pretrained layer, a checkpoint after every fine-tuning epoch,
 results.json after each fine-tuning), and a rerun with the same ``--out`` skips what is done and goes on with what
@@ -234,8 +235,8 @@ def run_published(arm, stack, data, pub, seed, verbose, checkpoints=None, callba
     after each epoch is recorded as backpropclassify.m prints it (``test_curve``), never used to choose anything.
     ``dbn-dropout-srivastava``: ``published.fine_tune_srivastava`` for ``pub["srivastava_updates"]`` updates on the
     training images (``valid_curve``, ``test_error``; only if ``pub["dropout_validation"]``), then from the same
-    start on all 60 000 for the same number (``test_curve_retrain``, ``test_error_retrain``). Each fine-tuning starts from the same MLP for the
-    same seed (``np.random.default_rng(seed)``).
+    start on all 60 000 for the same number (``test_curve_retrain``, ``test_error_retrain``). Each fine-tuning
+    starts from the same MLP for the same seed (``np.random.default_rng(seed)``).
     """
     x_all, y_all = all_images(data)
     paths = {what: None if checkpoints is None else Path(checkpoints) / f"{arm}-seed{seed}-{what}.npz"
