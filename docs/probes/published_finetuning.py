@@ -42,8 +42,8 @@ for epoch in (0, 5):
         cpu = time.process_time() - cpu
         loss1 = mlp.loss_and_grads(xb, yb)[0]
         moved = sorted(k for k in mlp.params if np.any(mlp.params[k] != before[k]))
-        cg.append({"epoch": epoch, "batch": b, "line_searches": int(opt.last_result.nit),
-                   "evaluations": int(opt.last_result.nfev), "summed_loss_before": 1000 * loss0,
+        cg.append({"epoch": epoch, "batch": b, "line_searches": opt.last_result["searches"],
+                   "evaluations": opt.last_result["evaluations"], "summed_loss_before": 1000 * loss0,
                    "summed_loss_after": 1000 * loss1, "parameters_moved": moved, "cpu_seconds": cpu})
         print(cg[-1], flush=True)
 all_layers = [r for r in cg if r["epoch"] == 5]
