@@ -39,7 +39,7 @@ for out in outs:
         if "test_curve_retrain" in run:  # a finished published unit: its whole curve and its final number
             curve = run["test_curve_retrain"]
             units[f"{run['arm']}-seed{run['seed']}-retrain"] = record(
-                list(range(1, len(curve) + 1)), "test_error", [math.nan if v is None else v for v in curve],
+                list(range(1, len(curve) + 1)), "test_error", curve,
                 finished=True, test_error_final=run["test_error_retrain"], seconds=run["train_seconds_retrain"])
     for path in sorted((out / "units").glob("*.npz")):
         history = read_meta(read_npz(path, "checkpoint"), path, "__trainer__")["history"]
