@@ -26,14 +26,14 @@ import numpy as np
 
 from pretrainlab.checkpoint import load_model
 from pretrainlab.studies.drsae.experiment import SETTINGS, _data
-from pretrainlab.studies.drsae.train import error_rate
+from pretrainlab.studies.drsae.train import _snapshot_path, error_rate
 
 KINDS = ("part", "between", "categorical")
 
 
 def unit_details(model, x):
-    """Per kind: median S_ii − 1 and share with S_ii > 1, mean off-diagonal S within the kind, the first-active
-    iteration of the units active at T (median, share ≥ 2), and the kind's share of Σ z^T over the images x."""
+    """Per kind: median S_ii − 1 and share with S_ii > 1, mean off-diagonal S within the kind, the share of the
+    (image, unit) pairs active at T that first became active at t ≥ 2, and the kind's share of Σ z^T over x."""
     kinds = model.classify_units()
     S = model.S.astype(np.float64)
     zs = model.encode(x, return_all=True)  # (T + 1, n, n_hidden), zs[0] = 0
@@ -53,7 +53,6 @@ def unit_details(model, x):
         out[kind] = {"n": int(sel.sum()), "self_minus_1": float(np.median(np.diag(S)[sel] - 1.0)),
                      "frac_self_exciting": float(np.mean(np.diag(S)[sel] > 1.0)),
                      "mean_offdiag_within": float(off.mean()) if off.size else float("nan"),
-                     "median_first_active": float(np.median(firsts)) if firsts.size else float("nan"),
                      "frac_first_active_later": float(np.mean(firsts >= 2)) if firsts.size else float("nan"),
                      "share_of_activity": float(zs[-1][:, sel].sum() / total)}
     return out
@@ -63,7 +62,7 @@ if __name__ == "__main__":
     folder, key = Path(sys.argv[1]), sys.argv[2]
     entry = next(m for m in json.loads((folder / "results.json").read_text())["models"] if m["model"] == key)
     data = _data(SETTINGS["full"])
-    model = load_model(folder / key / f"snapshot-{entry['best_epoch']:04d}.npz")
+    model = load_model(_snapshot_path(folder / key, entry["best_epoch"]))
     print(f"{key}: selected snapshot after epoch {entry['best_epoch']}, validation {entry['valid_error']:.2%}, "
           f"test {entry['test_error']:.2%}")
     for kind, d in unit_details(model, data["x_test"]).items():
@@ -73,6 +72,6 @@ if __name__ == "__main__":
     best = entry["valid_error"]
     for epoch, err in sorted(entry["snapshot_valid_errors"].items(), key=lambda kv: int(kv[0])):
         if abs(err - best) < 1e-9:
-            snap = load_model(folder / key / f"snapshot-{int(epoch):04d}.npz")
+            snap = load_model(_snapshot_path(folder / key, int(epoch)))
             print(f"  snapshot after epoch {epoch}: validation {err:.2%}, "
                   f"test {error_rate(snap, data['x_test'], data['y_test']):.2%}")
